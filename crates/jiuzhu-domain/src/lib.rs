@@ -1,0 +1,17 @@
+//! jiuzhu's pure domain: value types that parse rather than validate, roles and
+//! jurisdictions. No I/O, no async, no SQL, no HTTP.
+#![forbid(unsafe_code)]
+
+pub mod division;
+pub mod household;
+pub mod id_number;
+pub mod money;
+pub mod name;
+pub mod role;
+
+pub use division::{DivisionCode, DivisionCodeError, DivisionLevel, TownshipKind};
+pub use household::{Relation, UnknownRelation};
+pub use id_number::{IdNumber, IdNumberError, Sex};
+pub use money::{Fen, FenParseError};
+pub use name::{PersonName, PersonNameError};
+pub use role::{Role, Tier, UnknownRole};

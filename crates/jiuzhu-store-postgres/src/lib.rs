@@ -1,0 +1,77 @@
+//! The PostgreSQL backend of jiuzhu's `Store`, for production (`postgres://…`).
+//!
+//! Row locks on `chain_heads` serialize appends per county chain; everything else runs
+//! under READ COMMITTED with unique constraints as the last line against races.
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiuzhu_store::error::redact_url;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::SqlStr;
+
+pub type Db = sqlx::Postgres;
+const BACKEND: &str = "postgres";
+
+/// The embedded migrations, in order. Never edit an applied migration: add a new one.
+pub fn migrator() -> Migrator {
+    let m = |version: i64, description: &'static str, sql: &'static str| {
+        Migration::new(
+            version,
+            Cow::Borrowed(description),
+            MigrationType::Simple,
+            SqlStr::from_static(sql),
+            false,
+        )
+    };
+    Migrator::with_migrations(vec![
+        m(1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+        m(2, "households", include_str!("../migrations/0002_households.sql")),
+    ])
+}
+
+async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
+    pool.begin().await
+}
+
+fn classify(e: &sqlx::Error) -> Option<StoreError> {
+    let sqlx::Error::Database(d) = e else { return None };
+    match d.code()?.as_ref() {
+        // read_only_sql_transaction
+        "25006" => Some(StoreError::ReadOnly(d.message().to_string())),
+        // insufficient_privilege
+        "42501" => Some(StoreError::ReadOnly(d.message().to_string())),
+        _ => None,
+    }
+}
+
+include!("../../jiuzhu-store/sql/store.rs");
+
+/// Connects to and migrates a PostgreSQL database. `search_path` (for example one schema
+/// per test run) can be given as `?options=-c%20search_path%3Dname`, or with
+/// [`open_with`].
+pub async fn open(url: &str) -> Result<SqlStore> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable {
+        url: redact_url(url),
+        reason: e.to_string(),
+    })?;
+    open_with(url, options).await
+}
+
+/// Like [`open`] with ready-made connection options.
+pub async fn open_with(url: &str, options: PgConnectOptions) -> Result<SqlStore> {
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Unavailable {
+            url: redact_url(url),
+            reason: e.to_string(),
+        })?;
+    migrate(&pool).await?;
+    Ok(SqlStore::from_pool(pool))
+}

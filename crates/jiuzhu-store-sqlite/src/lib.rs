@@ -1,0 +1,83 @@
+//! The SQLite backend of jiuzhu's `Store`: the embedded default (`sqlite://PATH`).
+//!
+//! WAL journal, foreign keys on, `BEGIN IMMEDIATE` for every write transaction so that a
+//! writer never fails half-way on a lock upgrade, and a busy timeout for concurrent writers.
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiuzhu_store::error::redact_url;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlStr;
+
+pub type Db = sqlx::Sqlite;
+const BACKEND: &str = "sqlite";
+
+/// The embedded migrations, in order. Never edit an applied migration: add a new one.
+pub fn migrator() -> Migrator {
+    let m = |version: i64, description: &'static str, sql: &'static str| {
+        Migration::new(
+            version,
+            Cow::Borrowed(description),
+            MigrationType::Simple,
+            SqlStr::from_static(sql),
+            false,
+        )
+    };
+    Migrator::with_migrations(vec![
+        m(1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+        m(2, "households", include_str!("../migrations/0002_households.sql")),
+    ])
+}
+
+async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+fn classify(e: &sqlx::Error) -> Option<StoreError> {
+    let sqlx::Error::Database(d) = e else { return None };
+    // SQLITE_READONLY (8) and its extended codes (264, 520, 776, 1032, 1288 …)
+    let code: i64 = d.code().and_then(|c| c.parse().ok())?;
+    if code & 0xff == 8 {
+        return Some(StoreError::ReadOnly(d.message().to_string()));
+    }
+    None
+}
+
+include!("../../jiuzhu-store/sql/store.rs");
+
+/// Opens (creating if missing, unless `mode=ro`) and migrates a SQLite database.
+/// `url` is `sqlite://PATH` or `sqlite:PATH`, with sqlx's options such as `?mode=ro`.
+pub async fn open(url: &str) -> Result<SqlStore> {
+    let unavailable = |reason: String| StoreError::Unavailable {
+        url: redact_url(url),
+        reason,
+    };
+    let read_only = url.contains("mode=ro");
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| unavailable(e.to_string()))?
+        .create_if_missing(!read_only)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let options = if read_only {
+        options
+    } else {
+        options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+    };
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(options)
+        .await
+        .map_err(|e| match classify(&e) {
+            Some(StoreError::ReadOnly(m)) => StoreError::ReadOnly(m),
+            _ => unavailable(e.to_string()),
+        })?;
+    migrate(&pool).await?;
+    Ok(SqlStore::from_pool(pool))
+}

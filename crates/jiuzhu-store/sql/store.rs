@@ -1,0 +1,1129 @@
+// The SQL implementation of `jiuzhu_store::Store`, shared by the SQLite and PostgreSQL
+// backends. It is compiled into each backend crate with `include!`, after the crate has
+// defined:
+//   type Db                       the sqlx database type
+//   const BACKEND: &str           "sqlite" or "postgres"
+//   fn migrator() -> Migrator     the backend's embedded migrations
+//   async fn begin_write(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
+//   fn classify(&sqlx::Error) -> Option<StoreError>   backend-specific error codes
+// The SQL here is portable between the two: `$n` placeholders, `ON CONFLICT`, `RETURNING`,
+// `LIKE` prefixes. Anything that differs lives in the backend crate.
+//
+// Writing the body once and compiling it twice keeps the two backends identical in
+// behaviour without generic sqlx bounds on every function.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use jiuzhu_domain::{DivisionCode, IdNumber, PersonName, Relation, Role, Sex};
+use jiuzhu_store::command::check_idempotency_key;
+use jiuzhu_store::event::{event_time, ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN};
+use jiuzhu_store::{
+    policy, Actor, Command, CommandContext, CommandOutcome, Counts, Division, EventRecord,
+    Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent, NewHousehold,
+    NewSession, NewUser, Page, PageRequest, Result, Session, Store, StoreError, User,
+    UserCredentials, VerifyReport,
+};
+use serde_json::{json, Value};
+use sqlx::types::Json;
+// `AssertSqlSafe` wraps only SQL assembled from the constant column lists below.
+use sqlx::{AssertSqlSafe, Pool, Row, Transaction};
+
+type Tx = Transaction<'static, Db>;
+type DbRow = <Db as sqlx::Database>::Row;
+
+/// Events read per round trip while verifying.
+const VERIFY_BATCH: i64 = 2000;
+
+/// The store over one connection pool.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: Pool<Db>,
+}
+
+/// Maps a database error to the store's error, with backend-specific cases first.
+fn db_err(e: sqlx::Error) -> StoreError {
+    if let Some(mapped) = classify(&e) {
+        return mapped;
+    }
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+            "already exists ({})",
+            d.constraint().unwrap_or("unique constraint")
+        )),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Invalid(format!(
+            "refers to a record that does not exist ({})",
+            d.constraint().unwrap_or("foreign key")
+        )),
+        sqlx::Error::RowNotFound => StoreError::NotFound("record".to_string()),
+        sqlx::Error::PoolTimedOut => {
+            StoreError::Database("timed out waiting for a database connection".to_string())
+        }
+        sqlx::Error::Database(d) => StoreError::Database(d.message().to_string()),
+        other => StoreError::Database(other.to_string()),
+    }
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(format!("stored {what} is invalid: {e}"))
+}
+
+fn get<T>(row: &DbRow, col: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    row.try_get::<T, _>(col).map_err(db_err)
+}
+
+fn division_col(row: &DbRow, col: &str) -> Result<DivisionCode> {
+    let s: String = get(row, col)?;
+    DivisionCode::parse(&s).map_err(|e| corrupt("division code", e))
+}
+
+fn user_from_row(row: &DbRow) -> Result<User> {
+    let role: String = get(row, "role")?;
+    Ok(User {
+        id: get(row, "id")?,
+        username: get(row, "username")?,
+        display_name: get(row, "display_name")?,
+        role: role.parse::<Role>().map_err(|e| corrupt("role", e))?,
+        division: division_col(row, "division_code")?,
+        active: get(row, "active")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+fn event_from_row(row: &DbRow) -> Result<EventRecord> {
+    let payload: Json<Value> = get(row, "payload")?;
+    Ok(EventRecord {
+        chain: get(row, "chain")?,
+        seq: get(row, "seq")?,
+        kind: get(row, "kind")?,
+        subject: get(row, "subject")?,
+        occurred_at: get(row, "occurred_at")?,
+        actor: get(row, "actor")?,
+        actor_role: get(row, "actor_role")?,
+        actor_division: get(row, "actor_division")?,
+        idempotency_key: get(row, "idempotency_key")?,
+        payload: payload.0,
+        prev_hash: get(row, "prev_hash")?,
+        hash: get(row, "hash")?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "id, username, display_name, role, division_code, active, created_at";
+const EVENT_COLUMNS: &str = "chain, seq, kind, subject, occurred_at, actor, actor_role, \
+     actor_division, idempotency_key, payload, prev_hash, hash";
+
+/// Runs the embedded migrations, refusing a database that a newer jiuzhu has migrated.
+pub async fn migrate(pool: &Pool<Db>) -> Result<()> {
+    let known = migrator().iter().map(|m| m.version).max().unwrap_or(0);
+    // The table does not exist in a new database: that error just means version 0.
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(None);
+    if let Some(found) = found {
+        if found > known {
+            return Err(StoreError::SchemaTooNew { found, known });
+        }
+    }
+    migrator().run(pool).await.map_err(|e| match e {
+        sqlx::migrate::MigrateError::Execute(inner)
+        | sqlx::migrate::MigrateError::ExecuteMigration(inner, _) => match db_err(inner) {
+            StoreError::ReadOnly(m) => StoreError::ReadOnly(m),
+            other => StoreError::Migration(other.to_string()),
+        },
+        sqlx::migrate::MigrateError::VersionMissing(v) => {
+            StoreError::SchemaTooNew { found: v, known }
+        }
+        other => StoreError::Migration(other.to_string()),
+    })
+}
+
+impl SqlStore {
+    /// Wraps a pool whose database is already migrated.
+    pub fn from_pool(pool: Pool<Db>) -> Self {
+        SqlStore { pool }
+    }
+
+    pub fn pool(&self) -> &Pool<Db> {
+        &self.pool
+    }
+
+    async fn begin(&self) -> Result<Tx> {
+        begin_write(&self.pool).await.map_err(db_err)
+    }
+
+    /// Appends events to a chain inside the caller's transaction.
+    async fn append(
+        tx: &mut Tx,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        idempotency_key: &str,
+        chain: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO chain_heads (chain, seq, hash) VALUES ($1, 0, $2) \
+             ON CONFLICT (chain) DO NOTHING",
+        )
+        .bind(chain)
+        .bind(GENESIS_HASH)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        // An UPDATE takes the row lock (PostgreSQL) and the write lock (SQLite): concurrent
+        // appenders to this chain wait here, so sequence numbers never collide.
+        let head = sqlx::query("UPDATE chain_heads SET seq = seq WHERE chain = $1 RETURNING seq, hash")
+            .bind(chain)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        let mut seq: i64 = get(&head, "seq")?;
+        let mut prev: String = get(&head, "hash")?;
+        let occurred_at = event_time(at);
+        for e in events {
+            seq += 1;
+            let mut rec = EventRecord {
+                chain: chain.to_string(),
+                seq,
+                kind: e.kind,
+                subject: e.subject,
+                occurred_at,
+                actor: actor.audit_name(),
+                actor_role: actor.audit_role().to_string(),
+                actor_division: actor.audit_division(),
+                idempotency_key: idempotency_key.to_string(),
+                payload: e.payload,
+                prev_hash: prev,
+                hash: String::new(),
+            };
+            rec.hash = rec.compute_hash();
+            sqlx::query(
+                "INSERT INTO events (chain, seq, kind, subject, occurred_at, actor, actor_role, \
+                 actor_division, idempotency_key, payload, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&rec.chain)
+            .bind(rec.seq)
+            .bind(&rec.kind)
+            .bind(&rec.subject)
+            .bind(rec.occurred_at)
+            .bind(&rec.actor)
+            .bind(&rec.actor_role)
+            .bind(&rec.actor_division)
+            .bind(&rec.idempotency_key)
+            .bind(Json(&rec.payload))
+            .bind(&rec.prev_hash)
+            .bind(&rec.hash)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            prev = rec.hash;
+        }
+        sqlx::query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE chain = $1")
+            .bind(chain)
+            .bind(seq)
+            .bind(&prev)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn next_id(tx: &mut Tx, counter: &str) -> Result<i64> {
+        sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+            .bind(counter)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+            .bind(counter)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_err)
+    }
+
+    /// The stored outcome of an earlier command with this key, if any.
+    async fn replay<'e, E>(exec: E, key: &str, fingerprint: &str) -> Result<Option<Executed>>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
+        let row = sqlx::query("SELECT fingerprint, outcome FROM commands WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(exec)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = get(&row, "fingerprint")?;
+        if stored != fingerprint {
+            return Err(StoreError::Conflict(
+                "this idempotency key was already used for a different request; use a new key"
+                    .to_string(),
+            ));
+        }
+        let outcome: Json<CommandOutcome> = get(&row, "outcome")?;
+        Ok(Some(Executed {
+            outcome: outcome.0,
+            replayed: true,
+        }))
+    }
+
+    async fn user_in_tx(tx: &mut Tx, id: i64) -> Result<User> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        user_from_row(&row)
+    }
+
+    async fn division_exists(tx: &mut Tx, code: &DivisionCode) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        Ok(n > 0)
+    }
+
+    async fn run_command(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        command: Command,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        match command {
+            Command::CreateUser(new) => Self::create_user(tx, ctx, new).await,
+            Command::SetUserActive {
+                user_id,
+                active,
+                reason,
+            } => {
+                let target = Self::user_in_tx(tx, user_id).await?;
+                policy::manage_user(&ctx.actor, &target)?;
+                let reason = reason.trim().to_string();
+                if !active && reason.is_empty() {
+                    return Err(StoreError::Invalid(
+                        "give a reason for deactivating an account".to_string(),
+                    ));
+                }
+                if let Actor::User(me) = &ctx.actor {
+                    if me.id == user_id && !active {
+                        return Err(StoreError::Invalid(
+                            "you cannot deactivate your own account".to_string(),
+                        ));
+                    }
+                }
+                sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(active)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                let kind = if active {
+                    "account.user_reactivated"
+                } else {
+                    "account.user_deactivated"
+                };
+                Ok((
+                    target.division.county_prefix().to_string(),
+                    CommandOutcome::UserUpdated { user_id },
+                    vec![NewEvent::new(
+                        kind,
+                        format!("user:{user_id}"),
+                        json!({ "user_id": user_id, "username": target.username, "reason": reason }),
+                    )],
+                ))
+            }
+            Command::SetPassword {
+                user_id,
+                password_hash,
+            } => {
+                let target = Self::user_in_tx(tx, user_id).await?;
+                policy::own_or_manage(&ctx.actor, &target)?;
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(&password_hash)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                // A changed password ends every open session of the account.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                Ok((
+                    target.division.county_prefix().to_string(),
+                    CommandOutcome::UserUpdated { user_id },
+                    vec![NewEvent::new(
+                        "account.password_changed",
+                        format!("user:{user_id}"),
+                        json!({ "user_id": user_id, "username": target.username }),
+                    )],
+                ))
+            }
+            Command::IssueApiToken {
+                user_id,
+                label,
+                token_digest,
+                expires_at,
+            } => {
+                let target = Self::user_in_tx(tx, user_id).await?;
+                policy::own_or_manage(&ctx.actor, &target)?;
+                if !target.active {
+                    return Err(StoreError::Invalid("the account is deactivated".to_string()));
+                }
+                let label = label.trim().to_string();
+                if label.is_empty() || label.chars().count() > 64 {
+                    return Err(StoreError::Invalid(
+                        "token label must be 1 to 64 characters".to_string(),
+                    ));
+                }
+                sqlx::query(
+                    "INSERT INTO api_tokens (digest, user_id, label, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&token_digest)
+                .bind(user_id)
+                .bind(&label)
+                .bind(ctx.now)
+                .bind(expires_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                Ok((
+                    target.division.county_prefix().to_string(),
+                    CommandOutcome::TokenIssued { user_id },
+                    vec![NewEvent::new(
+                        "account.token_issued",
+                        format!("user:{user_id}"),
+                        json!({ "user_id": user_id, "label": label, "expires_at": expires_at }),
+                    )],
+                ))
+            }
+            Command::RegisterHousehold(h) => Self::register_household(tx, ctx, h).await,
+        }
+    }
+
+    async fn create_user(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        new: NewUser,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        jiuzhu_store::model::check_username(&new.username).map_err(StoreError::Invalid)?;
+        let display_name = new.display_name.trim().to_string();
+        if display_name.is_empty() || display_name.chars().count() > 64 {
+            return Err(StoreError::Invalid(
+                "display name must be 1 to 64 characters".to_string(),
+            ));
+        }
+        policy::create_user(&ctx.actor, &new)?;
+        if !Self::division_exists(tx, &new.division).await? {
+            return Err(StoreError::Invalid(format!(
+                "division {} is not in the jurisdiction table; load it first",
+                new.division
+            )));
+        }
+        let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = $1")
+            .bind(&new.username)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        if taken > 0 {
+            return Err(StoreError::Conflict(format!(
+                "username {} is already taken",
+                new.username
+            )));
+        }
+        let id = Self::next_id(tx, "user").await?;
+        sqlx::query(
+            "INSERT INTO users (county_code, id, username, display_name, role, division_code, \
+             password_hash, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(new.division.county_prefix())
+        .bind(id)
+        .bind(&new.username)
+        .bind(&display_name)
+        .bind(new.role.as_str())
+        .bind(new.division.as_str())
+        .bind(&new.password_hash)
+        .bind(true)
+        .bind(ctx.now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok((
+            new.division.county_prefix().to_string(),
+            CommandOutcome::UserCreated { user_id: id },
+            vec![NewEvent::new(
+                "account.user_created",
+                format!("user:{id}"),
+                json!({
+                    "user_id": id,
+                    "username": new.username,
+                    "display_name": display_name,
+                    "role": new.role,
+                    "division": new.division,
+                }),
+            )],
+        ))
+    }
+
+    async fn register_household(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        h: NewHousehold,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        h.check().map_err(StoreError::Invalid)?;
+        policy::register_household(&ctx.actor, &h.division)?;
+        if !Self::division_exists(tx, &h.division).await? {
+            return Err(StoreError::Invalid(format!(
+                "village {} is not in the jurisdiction table",
+                h.division
+            )));
+        }
+        for (i, m) in h.members.iter().enumerate() {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE id_number = $1")
+                .bind(m.id_number.as_str())
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            if n > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "member {}: ID number {} is already registered in a household",
+                    i + 1,
+                    m.id_number.masked()
+                )));
+            }
+        }
+        let county = h.division.county_prefix().to_string();
+        let id = Self::next_id(tx, "household").await?;
+        sqlx::query(
+            "INSERT INTO households (county_code, id, division_code, address, demo, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&county)
+        .bind(id)
+        .bind(h.division.as_str())
+        .bind(h.address.trim())
+        .bind(h.demo)
+        .bind(ctx.now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        for (seq, m) in (1_i32..).zip(&h.members) {
+            sqlx::query(
+                "INSERT INTO members (county_code, household_id, seq, name, id_number, relation, \
+                 sex, birth_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&county)
+            .bind(id)
+            .bind(seq)
+            .bind(m.name.as_str())
+            .bind(m.id_number.as_str())
+            .bind(m.relation.as_str())
+            .bind(sex_str(m.id_number.sex()))
+            .bind(m.id_number.birth_date())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let payload = json!({
+            "household_id": id,
+            "division": h.division,
+            "address": h.address.trim(),
+            "demo": h.demo,
+            "members": h.members,
+        });
+        Ok((
+            county,
+            CommandOutcome::HouseholdRegistered { household_id: id },
+            vec![NewEvent::new("household.registered", format!("household:{id}"), payload)],
+        ))
+    }
+
+    async fn members(&self, household_id: i64) -> Result<Vec<Member>> {
+        let rows = sqlx::query(
+            "SELECT seq, name, id_number, relation, birth_date, sex FROM members \
+             WHERE household_id = $1 ORDER BY seq",
+        )
+        .bind(household_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let name: String = get(r, "name")?;
+                let id: String = get(r, "id_number")?;
+                let relation: String = get(r, "relation")?;
+                let sex: String = get(r, "sex")?;
+                Ok(Member {
+                    seq: get(r, "seq")?,
+                    name: PersonName::parse(&name).map_err(|e| corrupt("name", e))?,
+                    id_number: IdNumber::parse(&id).map_err(|e| corrupt("ID number", e))?,
+                    relation: relation
+                        .parse::<Relation>()
+                        .map_err(|e| corrupt("relation", e))?,
+                    sex: if sex == "male" { Sex::Male } else { Sex::Female },
+                    birth_date: get::<NaiveDate>(r, "birth_date")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count(&self, sql: &'static str, pattern: &str) -> Result<i64> {
+        sqlx::query_scalar(sql)
+            .bind(pattern)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn verify_one(&self, chain: &str, report: &mut VerifyReport) -> Result<Option<ChainBreak>> {
+        let mut verifier = ChainVerifier::new(chain);
+        let mut after = 0_i64;
+        loop {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            )))
+            .bind(chain)
+            .bind(after)
+            .bind(VERIFY_BATCH)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let e = event_from_row(row)?;
+                after = e.seq;
+                report.events += 1;
+                if let Err(b) = verifier.check(&e) {
+                    return Ok(Some(b));
+                }
+            }
+        }
+        let head = sqlx::query("SELECT seq, hash FROM chain_heads WHERE chain = $1")
+            .bind(chain)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let Some(head) = head else {
+            return Ok(Some(ChainBreak {
+                chain: chain.to_string(),
+                seq: 0,
+                reason: "events exist for a chain without a recorded head".to_string(),
+            }));
+        };
+        Ok(verifier.finish(get(&head, "seq")?, &get::<String>(&head, "hash")?).err())
+    }
+}
+
+fn sex_str(s: Sex) -> &'static str {
+    match s {
+        Sex::Male => "male",
+        Sex::Female => "female",
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn schema_version(&self) -> Result<i64> {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .map(|v| v.unwrap_or(0))
+            .map_err(db_err)
+    }
+
+    async fn load_divisions(&self, ctx: &CommandContext, rows: &[Division]) -> Result<u64> {
+        if !matches!(ctx.actor, Actor::System { .. }) {
+            return Err(StoreError::Forbidden(
+                "only the system operator loads the jurisdiction table".to_string(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let mut changed = 0_u64;
+        for d in rows {
+            let r = sqlx::query(
+                "INSERT INTO divisions (code, parent_code, level, name, note) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, note = excluded.note \
+                 WHERE divisions.name <> excluded.name OR divisions.note <> excluded.note",
+            )
+            .bind(d.code.as_str())
+            .bind(d.parent().map(|p| p.to_string()))
+            .bind(d.level().name_zh())
+            .bind(&d.name)
+            .bind(&d.note)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            changed += r.rows_affected();
+        }
+        if changed > 0 {
+            let key = format!("divisions:{}", ctx.idempotency_key);
+            Self::append(
+                &mut tx,
+                &ctx.actor,
+                ctx.now,
+                &key,
+                SYSTEM_CHAIN,
+                vec![NewEvent::new(
+                    "division.loaded",
+                    "divisions",
+                    json!({ "rows": rows.len(), "changed": changed }),
+                )],
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(changed)
+    }
+
+    async fn division(&self, code: &DivisionCode) -> Result<Option<Division>> {
+        let row = sqlx::query("SELECT code, name, note FROM divisions WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| {
+            Ok(Division {
+                code: division_col(&r, "code")?,
+                name: get(&r, "name")?,
+                note: get(&r, "note")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn divisions(&self, actor: &Actor, parent: Option<&DivisionCode>) -> Result<Vec<Division>> {
+        let rows = match parent {
+            Some(p) => {
+                sqlx::query(
+                    "SELECT code, name, note FROM divisions WHERE code LIKE $1 AND parent_code = $2 \
+                     ORDER BY code",
+                )
+                .bind(actor.scope().like_pattern())
+                .bind(p.as_str())
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query("SELECT code, name, note FROM divisions WHERE code LIKE $1 ORDER BY code")
+                    .bind(actor.scope().like_pattern())
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Division {
+                    code: division_col(r, "code")?,
+                    name: get(r, "name")?,
+                    note: get(r, "note")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn execute(&self, ctx: &CommandContext, command: Command) -> Result<Executed> {
+        check_idempotency_key(&ctx.idempotency_key).map_err(StoreError::Invalid)?;
+        let fingerprint = command.fingerprint();
+        if let Some(done) = Self::replay(&self.pool, &ctx.idempotency_key, &fingerprint).await? {
+            return Ok(done);
+        }
+        let name = command.name();
+        let mut tx = self.begin().await?;
+        if let Some(done) = Self::replay(&mut *tx, &ctx.idempotency_key, &fingerprint).await? {
+            return Ok(done);
+        }
+        let (chain, outcome, events) = Self::run_command(&mut tx, ctx, command).await?;
+        Self::append(&mut tx, &ctx.actor, ctx.now, &ctx.idempotency_key, &chain, events).await?;
+        let recorded = sqlx::query(
+            "INSERT INTO commands (idempotency_key, chain, command, fingerprint, outcome, actor, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&ctx.idempotency_key)
+        .bind(&chain)
+        .bind(name)
+        .bind(&fingerprint)
+        .bind(Json(&outcome))
+        .bind(ctx.actor.audit_name())
+        .bind(ctx.now)
+        .execute(&mut *tx)
+        .await;
+        match recorded {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                // A concurrent request with the same key committed first: answer with its
+                // result and throw this attempt away.
+                drop(tx);
+                return Self::replay(&self.pool, &ctx.idempotency_key, &fingerprint)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict("concurrent request".to_string()));
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(Executed {
+            outcome,
+            replayed: false,
+        })
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<UserCredentials>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
+        )))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            Ok(UserCredentials {
+                user: user_from_row(&r)?,
+                password_hash: get(&r, "password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND division_code LIKE $2"
+        )))
+        .bind(id)
+        .bind(actor.scope().like_pattern())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        user_from_row(&row)
+    }
+
+    async fn users(&self, actor: &Actor, page: PageRequest) -> Result<Page<User>> {
+        if !policy::may_list_users(actor) {
+            return Err(StoreError::Forbidden(
+                "your role cannot list accounts".to_string(),
+            ));
+        }
+        let pattern = actor.scope().like_pattern();
+        let total = self
+            .count("SELECT COUNT(*) FROM users WHERE division_code LIKE $1", &pattern)
+            .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE division_code LIKE $1 ORDER BY id LIMIT $2 OFFSET $3"
+        )))
+        .bind(&pattern)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Page {
+            items: rows.iter().map(user_from_row).collect::<Result<_>>()?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn record_login(
+        &self,
+        at: DateTime<Utc>,
+        username: &str,
+        user: Option<&User>,
+        session: Option<NewSession>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Whatever was typed is recorded only up to 64 characters.
+        let typed: String = username.chars().take(64).collect();
+        let (chain, event) = match (user, &session) {
+            (Some(u), Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO sessions (digest, user_id, csrf_token, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&s.digest)
+                .bind(u.id)
+                .bind(&s.csrf_token)
+                .bind(at)
+                .bind(s.expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                (
+                    u.division.county_prefix().to_string(),
+                    NewEvent::new(
+                        "account.login_succeeded",
+                        format!("user:{}", u.id),
+                        json!({ "user_id": u.id, "username": u.username }),
+                    ),
+                )
+            }
+            (Some(u), None) => (
+                u.division.county_prefix().to_string(),
+                NewEvent::new(
+                    "account.login_failed",
+                    format!("user:{}", u.id),
+                    json!({ "user_id": u.id, "username": u.username }),
+                ),
+            ),
+            (None, _) => (
+                SYSTEM_CHAIN.to_string(),
+                NewEvent::new(
+                    "account.login_failed",
+                    "login",
+                    json!({ "username": typed, "known": false }),
+                ),
+            ),
+        };
+        let actor = match user {
+            Some(u) => Actor::User(jiuzhu_store::UserActor {
+                id: u.id,
+                username: u.username.clone(),
+                role: u.role,
+                division: u.division.clone(),
+            }),
+            None => Actor::system("anonymous"),
+        };
+        let key = format!("login:{}", jiuzhu_store::auth::new_secret()?);
+        Self::append(&mut tx, &actor, at, &key, &chain, vec![event]).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn session(&self, session_digest: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.role, u.division_code, u.active, \
+             u.created_at, s.csrf_token, s.expires_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.digest = $1 AND s.expires_at > $2 AND u.active",
+        )
+        .bind(session_digest)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            Ok(Session {
+                user: user_from_row(&r)?,
+                csrf_token: get(&r, "csrf_token")?,
+                expires_at: get(&r, "expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn end_session(&self, session_digest: &str, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM sessions WHERE digest = $1)"
+        )))
+        .bind(session_digest)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(()) };
+        let u = user_from_row(&row)?;
+        sqlx::query("DELETE FROM sessions WHERE digest = $1")
+            .bind(session_digest)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let actor = Actor::User(jiuzhu_store::UserActor {
+            id: u.id,
+            username: u.username.clone(),
+            role: u.role,
+            division: u.division.clone(),
+        });
+        let key = format!("logout:{}", jiuzhu_store::auth::new_secret()?);
+        Self::append(
+            &mut tx,
+            &actor,
+            at,
+            &key,
+            u.division.county_prefix(),
+            vec![NewEvent::new(
+                "account.logout",
+                format!("user:{}", u.id),
+                json!({ "user_id": u.id }),
+            )],
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn token_user(&self, token_digest: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.role, u.division_code, u.active, \
+             u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.digest = $1 AND t.expires_at > $2 AND u.active",
+        )
+        .bind(token_digest)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    async fn household(&self, actor: &Actor, id: i64) -> Result<Household> {
+        let row = sqlx::query(
+            "SELECT h.id, h.division_code, d.name AS division_name, h.address, h.demo, h.created_at \
+             FROM households h JOIN divisions d ON d.code = h.division_code \
+             WHERE h.id = $1 AND h.division_code LIKE $2",
+        )
+        .bind(id)
+        .bind(actor.scope().like_pattern())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("household {id}")))?;
+        Ok(Household {
+            id: get(&row, "id")?,
+            division: division_col(&row, "division_code")?,
+            division_name: get(&row, "division_name")?,
+            address: get(&row, "address")?,
+            demo: get(&row, "demo")?,
+            created_at: get(&row, "created_at")?,
+            members: self.members(id).await?,
+        })
+    }
+
+    async fn households(
+        &self,
+        actor: &Actor,
+        filter: &HouseholdFilter,
+        page: PageRequest,
+    ) -> Result<Page<HouseholdSummary>> {
+        let scope = actor.scope().like_pattern();
+        let within = match &filter.division {
+            Some(d) => format!("{}%", d.scope_prefix()),
+            None => "%".to_string(),
+        };
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM households WHERE division_code LIKE $1 AND division_code LIKE $2",
+        )
+        .bind(&scope)
+        .bind(&within)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT h.id, h.division_code, d.name AS division_name, h.created_at, m.name AS head_name, \
+             (SELECT COUNT(*) FROM members c WHERE c.household_id = h.id) AS member_count \
+             FROM households h \
+             JOIN divisions d ON d.code = h.division_code \
+             JOIN members m ON m.household_id = h.id AND m.relation = 'head' \
+             WHERE h.division_code LIKE $1 AND h.division_code LIKE $2 \
+             ORDER BY h.id LIMIT $3 OFFSET $4",
+        )
+        .bind(&scope)
+        .bind(&within)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let head: String = get(r, "head_name")?;
+                Ok(HouseholdSummary {
+                    id: get(r, "id")?,
+                    division: division_col(r, "division_code")?,
+                    division_name: get(r, "division_name")?,
+                    head_name: PersonName::parse(&head).map_err(|e| corrupt("name", e))?,
+                    member_count: get(r, "member_count")?,
+                    created_at: get(r, "created_at")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn counts(&self, actor: &Actor) -> Result<Counts> {
+        let p = actor.scope().like_pattern();
+        Ok(Counts {
+            townships: self
+                .count("SELECT COUNT(*) FROM divisions WHERE code LIKE $1 AND level = '乡级'", &p)
+                .await?,
+            villages: self
+                .count("SELECT COUNT(*) FROM divisions WHERE code LIKE $1 AND level = '村级'", &p)
+                .await?,
+            households: self
+                .count("SELECT COUNT(*) FROM households WHERE division_code LIKE $1", &p)
+                .await?,
+            members: self
+                .count(
+                    "SELECT COUNT(*) FROM members m JOIN households h ON h.id = m.household_id \
+                     WHERE h.division_code LIKE $1",
+                    &p,
+                )
+                .await?,
+            users: self
+                .count("SELECT COUNT(*) FROM users WHERE division_code LIKE $1", &p)
+                .await?,
+        })
+    }
+
+    async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>> {
+        // Visibility follows the subject: only a household or account the actor can see.
+        let (kind, id) = subject
+            .split_once(':')
+            .and_then(|(k, id)| id.parse::<i64>().ok().map(|id| (k, id)))
+            .ok_or_else(|| StoreError::Invalid(format!("unknown subject {subject}")))?;
+        match kind {
+            "household" => {
+                self.household(actor, id).await?;
+            }
+            "user" => {
+                self.user(actor, id).await?;
+            }
+            _ => return Err(StoreError::Invalid(format!("unknown subject {subject}"))),
+        }
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE subject = $1 ORDER BY occurred_at, chain, seq"
+        )))
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn verify_chain(&self) -> Result<VerifyReport> {
+        let chains: Vec<String> = sqlx::query_scalar(
+            "SELECT chain FROM chain_heads UNION SELECT DISTINCT chain FROM events ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut report = VerifyReport {
+            chains: chains.len(),
+            ..VerifyReport::default()
+        };
+        for chain in &chains {
+            if let Some(b) = self.verify_one(chain, &mut report).await? {
+                report.first_break = Some(b);
+                break;
+            }
+        }
+        Ok(report)
+    }
+}

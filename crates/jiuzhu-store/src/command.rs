@@ -1,0 +1,109 @@
+//! Commands: every change to the store is one command, executed in one transaction that
+//! appends its events to the audit chain and updates the projections. Each command carries
+//! an idempotency key; a retry with the same key gets the first result and writes nothing.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Actor;
+use crate::model::{NewHousehold, NewUser};
+
+/// Who runs a command, when, and under which idempotency key.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    pub actor: Actor,
+    /// Client-chosen key (HTTP `Idempotency-Key` header) or a fresh random one.
+    pub idempotency_key: String,
+    pub now: DateTime<Utc>,
+}
+
+impl CommandContext {
+    pub fn new(actor: Actor, idempotency_key: impl Into<String>, now: DateTime<Utc>) -> Self {
+        CommandContext {
+            actor,
+            idempotency_key: idempotency_key.into(),
+            now,
+        }
+    }
+}
+
+/// Longest accepted idempotency key.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+pub fn check_idempotency_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(format!(
+            "idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+        ));
+    }
+    if !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("idempotency key must be printable ASCII without spaces".to_string());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// 新增用户
+    CreateUser(NewUser),
+    /// 停用/启用用户
+    SetUserActive {
+        user_id: i64,
+        active: bool,
+        reason: String,
+    },
+    /// 重置/修改密码
+    SetPassword {
+        user_id: i64,
+        #[serde(skip_serializing)]
+        password_hash: String,
+    },
+    /// 签发 API 令牌 (only the digest of the token is stored)
+    IssueApiToken {
+        user_id: i64,
+        label: String,
+        #[serde(skip_serializing)]
+        token_digest: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// 登记家庭
+    RegisterHousehold(NewHousehold),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::CreateUser(_) => "create_user",
+            Command::SetUserActive { .. } => "set_user_active",
+            Command::SetPassword { .. } => "set_password",
+            Command::IssueApiToken { .. } => "issue_api_token",
+            Command::RegisterHousehold(_) => "register_household",
+        }
+    }
+
+    /// Digest of the request without its secrets: a retry must carry the same request;
+    /// the same key with another request is a conflict, not a silent replay.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        hex::encode(Sha256::digest(json.as_bytes()))
+    }
+}
+
+/// The result of a command, stored with its idempotency key and replayed on retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CommandOutcome {
+    UserCreated { user_id: i64 },
+    UserUpdated { user_id: i64 },
+    TokenIssued { user_id: i64 },
+    HouseholdRegistered { household_id: i64 },
+}
+
+/// A command's outcome and whether it was replayed from an earlier identical request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executed {
+    pub outcome: CommandOutcome,
+    pub replayed: bool,
+}

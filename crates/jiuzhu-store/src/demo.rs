@@ -1,0 +1,285 @@
+//! 演示数据 demo mode: the jurisdiction tree, one demo account per role per seed locality
+//! and about 2,000 fictitious households. Every name has the form 姓 + 某 + one character
+//! (王某华), the customary mark of an anonymised person, so no demo record can be mistaken
+//! for a real one; ID numbers are generated with valid check characters.
+
+use std::collections::HashSet;
+
+use chrono::{NaiveDate, Utc};
+use jiuzhu_domain::{DivisionCode, DivisionLevel, IdNumber, PersonName, Relation, Role};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::auth::{hash_password, Actor};
+use crate::command::{Command, CommandContext};
+use crate::error::{Result, StoreError};
+use crate::model::{Division, NewHousehold, NewMember, NewUser};
+use crate::Store;
+
+/// The password of every demo account. Demo databases are for trying jiuzhu out only.
+pub const DEMO_PASSWORD: &str = "jiuzhu-demo";
+
+/// The five seed localities: (username prefix, county or prefecture code).
+pub const LOCALITIES: [(&str, &str); 5] = [
+    ("lingwu", "640181"),
+    ("wuerhe", "650205"),
+    ("yinzhou", "330212"),
+    ("gongxian", "511526"),
+    ("taian", "370900"),
+];
+
+/// Number of demo households created in a fresh demo database.
+pub const DEMO_HOUSEHOLDS: usize = 2000;
+
+fn role_suffix(role: Role) -> &'static str {
+    match role {
+        Role::CountyAdmin => "admin",
+        Role::CountySupervisor => "supervisor",
+        Role::CountyVerifier => "verifier",
+        Role::FinanceOfficer => "finance",
+        Role::TownshipCaseworker => "caseworker",
+        Role::TownshipReviewer => "reviewer",
+        Role::TownshipHead => "head",
+        Role::VillageAssistant => "assistant",
+    }
+}
+
+/// One demo account as printed on start.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: String,
+    pub role: Role,
+    pub division: DivisionCode,
+    pub division_name: String,
+}
+
+/// What [`seed`] did.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    pub accounts: Vec<DemoAccount>,
+    pub households_created: usize,
+    pub divisions_loaded: u64,
+}
+
+/// The accounts of the demo: per locality, county roles at the locality itself, township
+/// roles at its first township, the village assistant at that township's first village.
+pub fn accounts(divisions: &[Division]) -> Result<Vec<DemoAccount>> {
+    let mut out = Vec::new();
+    for (prefix, code) in LOCALITIES {
+        let root = DivisionCode::parse(code).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let under = |level: DivisionLevel, within: &DivisionCode| {
+            divisions
+                .iter()
+                .find(|d| d.level() == level && within.contains(&d.code) && &d.code != within)
+                .cloned()
+        };
+        let missing = |what: &str| {
+            StoreError::Invalid(format!("the divisions file has no {what} under {code}"))
+        };
+        let root_div = divisions
+            .iter()
+            .find(|d| d.code == root)
+            .cloned()
+            .ok_or_else(|| missing("entry"))?;
+        let town = under(DivisionLevel::Township, &root).ok_or_else(|| missing("township"))?;
+        let village = under(DivisionLevel::Village, &town.code).ok_or_else(|| missing("village"))?;
+        for role in Role::ALL {
+            let at = match role.tier() {
+                jiuzhu_domain::Tier::County => &root_div,
+                jiuzhu_domain::Tier::Township => &town,
+                jiuzhu_domain::Tier::Village => &village,
+            };
+            out.push(DemoAccount {
+                username: format!("{prefix}.{}", role_suffix(role)),
+                role,
+                division: at.code.clone(),
+                division_name: at.name.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+const SURNAMES: &[char] = &[
+    '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡',
+    '郭', '何', '高', '林', '罗', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹',
+];
+const GIVEN: &[char] = &[
+    '华', '明', '芳', '军', '英', '平', '强', '兰', '红', '伟', '霞', '杰', '梅', '勇', '玲',
+    '涛', '琴', '斌', '静', '波', '燕', '峰', '丽', '刚', '萍', '辉', '娟', '成', '慧', '林',
+];
+
+fn demo_name(rng: &mut StdRng, surname: char) -> Result<PersonName> {
+    let given = GIVEN[rng.random_range(0..GIVEN.len())];
+    PersonName::parse(&format!("{surname}某{given}")).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn demo_id(
+    rng: &mut StdRng,
+    region: &str,
+    birth: NaiveDate,
+    male: bool,
+    used: &mut HashSet<String>,
+) -> Result<IdNumber> {
+    loop {
+        let mut seq: u16 = rng.random_range(0..500) * 2;
+        if male {
+            seq += 1;
+        }
+        let id = IdNumber::from_parts(region, birth, seq)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if used.insert(id.as_str().to_string()) {
+            return Ok(id);
+        }
+    }
+}
+
+fn birth(rng: &mut StdRng, from_year: i32, to_year: i32) -> NaiveDate {
+    let year = rng.random_range(from_year..=to_year);
+    let ordinal = rng.random_range(1..=365);
+    NaiveDate::from_yo_opt(year, ordinal).unwrap_or_default()
+}
+
+/// Generates `n` fictitious households spread over `villages`, deterministic for a seed.
+pub fn households(villages: &[Division], n: usize, seed: u64) -> Result<Vec<NewHousehold>> {
+    if villages.is_empty() {
+        return Err(StoreError::Invalid("no villages to put demo households in".into()));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut used = HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let village = &villages[i % villages.len()];
+        let region = village.code.county_prefix();
+        let surname = SURNAMES[rng.random_range(0..SURNAMES.len())];
+        let head_male = rng.random_bool(0.6);
+        let head_birth = birth(&mut rng, 1940, 1990);
+        let mut members = vec![NewMember {
+            name: demo_name(&mut rng, surname)?,
+            id_number: demo_id(&mut rng, region, head_birth, head_male, &mut used)?,
+            relation: Relation::Head,
+        }];
+        let extra = rng.random_range(0..=4);
+        for k in 0..extra {
+            let (relation, from, to) = match k {
+                0 => (Relation::Spouse, 1940, 1992),
+                1 | 2 => (Relation::Child, 1995, 2020),
+                _ => (Relation::Parent, 1930, 1960),
+            };
+            let male = match relation {
+                Relation::Spouse => !head_male,
+                _ => rng.random_bool(0.5),
+            };
+            let own_surname = if relation == Relation::Child {
+                surname
+            } else {
+                SURNAMES[rng.random_range(0..SURNAMES.len())]
+            };
+            let born = birth(&mut rng, from, to);
+            members.push(NewMember {
+                name: demo_name(&mut rng, own_surname)?,
+                id_number: demo_id(&mut rng, region, born, male, &mut used)?,
+                relation,
+            });
+        }
+        out.push(NewHousehold {
+            division: village.code.clone(),
+            address: format!("{}{}组{}号(演示地址)", village.name, i % 9 + 1, i % 97 + 1),
+            members,
+            demo: true,
+        });
+    }
+    Ok(out)
+}
+
+/// Prepares a demo database: loads the built-in jurisdiction tree, creates the demo accounts
+/// that do not exist yet and, if the database has no households, the demo households.
+/// Safe to run on every start.
+pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSummary> {
+    let divisions = crate::divisions::parse(crate::divisions::BUILTIN)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let actor = Actor::system("demo");
+    let ctx = |key: String| CommandContext::new(actor.clone(), key, Utc::now());
+    let divisions_loaded = store
+        .load_divisions(&ctx("demo:divisions".into()), &divisions)
+        .await?;
+
+    let accounts = accounts(&divisions)?;
+    // One hash for all demo accounts: they share the published demo password anyway.
+    let mut demo_hash: Option<String> = None;
+    for a in &accounts {
+        if store.credentials(&a.username).await?.is_some() {
+            continue;
+        }
+        let hash = match &demo_hash {
+            Some(h) => h.clone(),
+            None => {
+                let h = hash_password(DEMO_PASSWORD)?;
+                demo_hash = Some(h.clone());
+                h
+            }
+        };
+        let cmd = Command::CreateUser(NewUser {
+            username: a.username.clone(),
+            display_name: format!("演示{}({})", a.role.name_zh(), a.division_name),
+            role: a.role,
+            division: a.division.clone(),
+            password_hash: hash,
+        });
+        store.execute(&ctx(format!("demo:user:{}", a.username)), cmd).await?;
+    }
+
+    let mut households_created = 0;
+    if store.counts(&actor).await?.households == 0 {
+        let villages: Vec<Division> = divisions
+            .iter()
+            .filter(|d| d.level() == DivisionLevel::Village)
+            .cloned()
+            .collect();
+        for (i, h) in households(&villages, households_wanted, 20_211_001)?
+            .into_iter()
+            .enumerate()
+        {
+            store
+                .execute(&ctx(format!("demo:household:{i}")), Command::RegisterHousehold(h))
+                .await?;
+            households_created += 1;
+        }
+    }
+    Ok(DemoSummary {
+        accounts,
+        households_created,
+        divisions_loaded,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_data_is_valid_and_fictional() {
+        let divisions = crate::divisions::parse(crate::divisions::BUILTIN).unwrap();
+        let villages: Vec<Division> = divisions
+            .iter()
+            .filter(|d| d.level() == DivisionLevel::Village)
+            .cloned()
+            .collect();
+        let hs = households(&villages, 300, 7).unwrap();
+        assert_eq!(hs.len(), 300);
+        for h in &hs {
+            h.check().unwrap();
+            for m in &h.members {
+                assert!(m.name.as_str().chars().nth(1) == Some('某'));
+                assert_eq!(m.id_number.region_code(), h.division.county_prefix());
+            }
+        }
+        // deterministic
+        assert_eq!(households(&villages, 5, 7).unwrap(), households(&villages, 5, 7).unwrap());
+        let acc = accounts(&divisions).unwrap();
+        assert_eq!(acc.len(), 40);
+        for a in &acc {
+            assert!(a.role.fits(&a.division), "{} does not fit", a.username);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The store's error type: what went wrong, said so that the caller can tell the user what
+//! to do next. Messages never carry personal data (ID numbers, full names, passwords).
+
+use thiserror::Error;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database cannot be reached or opened.
+    #[error("cannot open the database {url}: {reason}")]
+    Unavailable { url: String, reason: String },
+
+    /// The database refuses writes (read-only file or read-only server).
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
+
+    /// The database was migrated by a newer jiuzhu.
+    #[error(
+        "the database has schema version {found}, newer than this jiuzhu knows (up to {known}); \
+         run a jiuzhu release that supports it instead of downgrading"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+
+    /// A migration failed; nothing of it was applied.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+
+    /// The actor may not do this (role or jurisdiction).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+
+    /// Nothing visible to the actor has this identity (also returned for records that exist
+    /// in another jurisdiction, so that guessing ids reveals nothing).
+    #[error("not found: {0}")]
+    NotFound(String),
+
+    /// The command conflicts with existing data (duplicate username, ID number already
+    /// registered, idempotency key reused for a different request).
+    #[error("conflict: {0}")]
+    Conflict(String),
+
+    /// The command's input is invalid.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+
+    /// The event log's hash chain is broken.
+    #[error("audit chain broken: {0}")]
+    ChainBroken(String),
+
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// A stable machine code for APIs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Unavailable { .. } => "db_unavailable",
+            StoreError::ReadOnly(_) => "db_read_only",
+            StoreError::SchemaTooNew { .. } => "schema_too_new",
+            StoreError::Migration(_) => "migration_failed",
+            StoreError::Forbidden(_) => "forbidden",
+            StoreError::NotFound(_) => "not_found",
+            StoreError::Conflict(_) => "conflict",
+            StoreError::Invalid(_) => "invalid",
+            StoreError::ChainBroken(_) => "chain_broken",
+            StoreError::Database(_) => "database",
+        }
+    }
+}
+
+/// Removes the password from a database URL before it is shown anywhere.
+pub fn redact_url(url: &str) -> String {
+    // scheme://user:password@host/...
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((creds, host)) = rest.split_once('@') {
+            if let Some((user, _)) = creds.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

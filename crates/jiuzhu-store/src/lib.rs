@@ -1,0 +1,120 @@
+//! The `Store` trait, its records and commands, the hash-chained event log, accounts and
+//! jurisdiction scoping. Backends (`jiuzhu-store-sqlite`, `jiuzhu-store-postgres`)
+//! implement the trait; `jiuzhu-store-tests` holds the conformance suite both must pass.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod command;
+pub mod demo;
+pub mod divisions;
+pub mod error;
+pub mod event;
+pub mod model;
+pub mod policy;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use jiuzhu_domain::DivisionCode;
+
+pub use auth::{Actor, Scope, UserActor};
+pub use command::{Command, CommandContext, CommandOutcome, Executed};
+pub use error::{Result, StoreError};
+pub use event::{EventRecord, NewEvent, VerifyReport};
+pub use model::*;
+
+/// Highest schema version this build knows (the last migration's number).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
+/// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
+/// through [`Store::execute`] (or one of the audited session methods) and is appended to
+/// the event log in the same transaction.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// The schema version the database is at.
+    async fn schema_version(&self) -> Result<i64>;
+
+    // ---- jurisdictions ---------------------------------------------------------------
+
+    /// Inserts or updates the jurisdiction tree (parents before children). Audited as one
+    /// event on the system chain when anything changed. Returns the number of rows changed.
+    async fn load_divisions(&self, ctx: &CommandContext, rows: &[Division]) -> Result<u64>;
+
+    /// One division by code (jurisdiction names are public).
+    async fn division(&self, code: &DivisionCode) -> Result<Option<Division>>;
+
+    /// Divisions inside the actor's scope, optionally only direct children of `parent`.
+    async fn divisions(&self, actor: &Actor, parent: Option<&DivisionCode>)
+    -> Result<Vec<Division>>;
+
+    // ---- commands ----------------------------------------------------------------------
+
+    /// Runs a command: checks authority and input, appends its events and updates the
+    /// projections in one transaction. A retry with the same idempotency key returns the
+    /// first outcome with `replayed = true` and writes nothing.
+    async fn execute(&self, ctx: &CommandContext, command: Command) -> Result<Executed>;
+
+    // ---- accounts and sessions -----------------------------------------------------------
+
+    /// The account and password hash for a login attempt (unscoped: used before login).
+    async fn credentials(&self, username: &str) -> Result<Option<UserCredentials>>;
+
+    /// One account inside the actor's scope.
+    async fn user(&self, actor: &Actor, id: i64) -> Result<User>;
+
+    /// Accounts inside the actor's scope.
+    async fn users(&self, actor: &Actor, page: PageRequest) -> Result<Page<User>>;
+
+    /// Records a login attempt in the audit log; on success also opens a session whose
+    /// id digest and CSRF token are given. `user` is `None` for unknown usernames.
+    async fn record_login(
+        &self,
+        at: DateTime<Utc>,
+        username: &str,
+        user: Option<&User>,
+        session: Option<NewSession>,
+    ) -> Result<()>;
+
+    /// The session with this id digest, if it exists, has not expired at `now` and its
+    /// account is active.
+    async fn session(&self, session_digest: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+
+    /// Ends a session (audited).
+    async fn end_session(&self, session_digest: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// The account an API token (by digest) belongs to, if valid at `now`.
+    async fn token_user(&self, token_digest: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+
+    // ---- households --------------------------------------------------------------------
+
+    async fn household(&self, actor: &Actor, id: i64) -> Result<Household>;
+
+    async fn households(
+        &self,
+        actor: &Actor,
+        filter: &HouseholdFilter,
+        page: PageRequest,
+    ) -> Result<Page<HouseholdSummary>>;
+
+    /// Counts inside the actor's scope.
+    async fn counts(&self, actor: &Actor) -> Result<Counts>;
+
+    // ---- audit -------------------------------------------------------------------------
+
+    /// Events about `subject` (e.g. `household:12`) visible to the actor, oldest first.
+    async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>>;
+
+    /// Walks every chain and recomputes every hash.
+    async fn verify_chain(&self) -> Result<VerifyReport>;
+}
+
+/// A session to open on successful login.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub digest: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}

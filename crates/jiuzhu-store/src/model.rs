@@ -1,0 +1,273 @@
+//! Records read from the store and the inputs of commands.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jiuzhu_domain::{DivisionCode, DivisionLevel, IdNumber, PersonName, Relation, Role, Sex};
+use serde::{Deserialize, Serialize};
+
+/// 行政区划 one node of the jurisdiction tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Division {
+    pub code: DivisionCode,
+    pub name: String,
+    pub note: String,
+}
+
+impl Division {
+    pub fn level(&self) -> DivisionLevel {
+        self.code.level()
+    }
+    pub fn parent(&self) -> Option<DivisionCode> {
+        self.code.parent()
+    }
+}
+
+/// 用户 an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub division: DivisionCode,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An account with its password hash, for login only.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// Input of [`crate::Command::CreateUser`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub division: DivisionCode,
+    /// argon2 PHC string; never logged, never hashed into the idempotency fingerprint.
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+}
+
+/// Usernames: 3–32 characters of ASCII letters, digits, `.`, `_`, `-`, starting with a letter.
+pub fn check_username(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if !(3..=32).contains(&len) {
+        return Err(format!("username must be 3 to 32 characters (got {len})"));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err("username must start with a letter".to_string());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "username may contain only letters, digits, '.', '_' and '-' (found {c:?})"
+        ));
+    }
+    Ok(())
+}
+
+/// 家庭成员 a member of a household.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub seq: i32,
+    pub name: PersonName,
+    pub id_number: IdNumber,
+    pub relation: Relation,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+}
+
+/// A member as entered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMember {
+    pub name: PersonName,
+    pub id_number: IdNumber,
+    pub relation: Relation,
+}
+
+/// Input of [`crate::Command::RegisterHousehold`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewHousehold {
+    /// The village or community (12-digit code) of household registration (户籍所在地).
+    pub division: DivisionCode,
+    pub address: String,
+    /// Members; exactly one has relation [`Relation::Head`].
+    pub members: Vec<NewMember>,
+    /// Fictitious demo data.
+    #[serde(default)]
+    pub demo: bool,
+}
+
+impl NewHousehold {
+    /// Checks what the types cannot: a village-level division, one head, no duplicate
+    /// members, a non-empty address.
+    pub fn check(&self) -> Result<(), String> {
+        if self.division.level() != DivisionLevel::Village {
+            return Err(format!(
+                "a household is registered at a village or community (12-digit code), not at {}",
+                self.division
+            ));
+        }
+        if self.address.trim().is_empty() {
+            return Err("address is empty".to_string());
+        }
+        if self.address.chars().count() > 200 {
+            return Err("address longer than 200 characters".to_string());
+        }
+        if self.members.is_empty() {
+            return Err("a household needs at least one member".to_string());
+        }
+        if self.members.len() > 30 {
+            return Err("a household has at most 30 members".to_string());
+        }
+        let heads = self
+            .members
+            .iter()
+            .filter(|m| m.relation == Relation::Head)
+            .count();
+        if heads != 1 {
+            return Err(format!(
+                "a household has exactly one head (户主); found {heads}"
+            ));
+        }
+        for (i, m) in self.members.iter().enumerate() {
+            if self.members[..i].iter().any(|o| o.id_number == m.id_number) {
+                return Err(format!(
+                    "member {} repeats the ID number {} of an earlier member",
+                    i + 1,
+                    m.id_number.masked()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// 家庭 a household with its members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    pub id: i64,
+    pub division: DivisionCode,
+    pub division_name: String,
+    pub address: String,
+    pub members: Vec<Member>,
+    pub demo: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Household {
+    pub fn head(&self) -> Option<&Member> {
+        self.members.iter().find(|m| m.relation == Relation::Head)
+    }
+}
+
+/// A row of a household list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdSummary {
+    pub id: i64,
+    pub division: DivisionCode,
+    pub division_name: String,
+    pub head_name: PersonName,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filter of the household list (always also limited to the actor's scope).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HouseholdFilter {
+    /// Only households under this division.
+    pub division: Option<DivisionCode>,
+}
+
+/// 1-based page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub const MAX_PER_PAGE: u32 = 200;
+
+    /// Clamps to sane bounds: page ≥ 1, 1 ≤ per_page ≤ 200.
+    pub fn new(page: u32, per_page: u32) -> Self {
+        PageRequest {
+            page: page.max(1),
+            per_page: per_page.clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+    pub fn limit(&self) -> i64 {
+        i64::from(self.per_page)
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest::new(1, 50)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u32 {
+        let per = i64::from(self.per_page.max(1));
+        u32::try_from((self.total + per - 1) / per).unwrap_or(u32::MAX)
+    }
+}
+
+/// Counts in the actor's scope, for the home page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub townships: i64,
+    pub villages: i64,
+    pub households: i64,
+    pub members: i64,
+    pub users: i64,
+}
+
+/// A logged-in browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert!(check_username("gx.caseworker").is_ok());
+        assert!(check_username("ab").is_err());
+        assert!(check_username("1abc").is_err());
+        assert!(check_username("张三丰").is_err());
+        assert!(check_username("a b c").is_err());
+    }
+
+    #[test]
+    fn page_math() {
+        let p = PageRequest::new(0, 1000);
+        assert_eq!((p.page, p.per_page, p.offset()), (1, 200, 0));
+        assert_eq!(PageRequest::new(3, 20).offset(), 40);
+        let page: Page<u8> = Page { items: vec![], total: 41, page: 1, per_page: 20 };
+        assert_eq!(page.pages(), 3);
+    }
+}

@@ -1,0 +1,76 @@
+//! Who may run which command where. Checked by every backend inside the command's
+//! transaction, against the records as they are in that transaction.
+
+use jiuzhu_domain::{DivisionCode, Role};
+
+use crate::auth::Actor;
+use crate::error::{Result, StoreError};
+use crate::model::{NewUser, User};
+
+fn forbidden<T>(msg: impl Into<String>) -> Result<T> {
+    Err(StoreError::Forbidden(msg.into()))
+}
+
+/// Creating an account: the operator, or a county administrator inside their jurisdiction.
+pub fn create_user(actor: &Actor, new: &NewUser) -> Result<()> {
+    if !new.role.fits(&new.division) {
+        return Err(StoreError::Invalid(format!(
+            "role {} cannot be attached to {} (a {} division)",
+            new.role,
+            new.division,
+            new.division.level().name_zh()
+        )));
+    }
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(u) if u.role.may_manage_users() => {
+            actor.scope().require(&new.division, "division")
+        }
+        Actor::User(_) => forbidden("only a county administrator can create accounts"),
+    }
+}
+
+/// Activating, deactivating or resetting another account.
+pub fn manage_user(actor: &Actor, target: &User) -> Result<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(u) if u.role.may_manage_users() => {
+            actor.scope().require(&target.division, "account")
+        }
+        Actor::User(_) => forbidden("only a county administrator can manage accounts"),
+    }
+}
+
+/// Changing one's own password or issuing one's own API token, or managing another's.
+pub fn own_or_manage(actor: &Actor, target: &User) -> Result<()> {
+    match actor {
+        Actor::User(u) if u.id == target.id => Ok(()),
+        _ => manage_user(actor, target),
+    }
+}
+
+/// Registering a household at `division`.
+pub fn register_household(actor: &Actor, division: &DivisionCode) -> Result<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(u) if u.role.may_register_households() => {
+            actor.scope().require(division, "division")
+        }
+        Actor::User(u) => forbidden(format!(
+            "role {} cannot register households",
+            u.role
+        )),
+    }
+}
+
+/// Whether the actor may list accounts (county roles see their county's accounts; township
+/// heads see their township's).
+pub fn may_list_users(actor: &Actor) -> bool {
+    match actor {
+        Actor::System { .. } => true,
+        Actor::User(u) => matches!(
+            u.role,
+            Role::CountyAdmin | Role::CountySupervisor | Role::TownshipHead
+        ),
+    }
+}
