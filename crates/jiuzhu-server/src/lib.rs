@@ -1,0 +1,143 @@
+//! jiuzhu's HTTP server: the server-rendered simplified-Chinese web UI (askama templates,
+//! no script build step) and the JSON API under `/api/v1`.
+//!
+//! Everything the server knows comes from the [`Store`]; the server adds only what HTTP
+//! needs: sessions in cookies (the store keeps only their SHA-256), CSRF tokens, the login
+//! throttle (in memory), and the mapping of store errors to status codes and Chinese
+//! messages.
+//!
+//! Where to start reading: [`router`] lists every route; `session` resolves who is asking;
+//! `web` renders the pages; `api` answers JSON.
+#![forbid(unsafe_code)]
+
+mod api;
+mod error;
+mod session;
+mod throttle;
+mod util;
+mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use jiuzhu_store::Store;
+use tower_http::trace::TraceLayer;
+
+use crate::throttle::LoginThrottle;
+
+/// Everything a request handler needs: the store, and the server's own in-memory state.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Failed-login counters per username and per client address.
+    throttle: Arc<LoginThrottle>,
+    /// Mark cookies `Secure` (set `JIUZHU_COOKIE_SECURE=1` behind an HTTPS proxy).
+    cookie_secure: bool,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> AppState {
+        AppState {
+            store,
+            throttle: Arc::new(LoginThrottle::new()),
+            cookie_secure: std::env::var("JIUZHU_COOKIE_SECURE").is_ok_and(|v| v == "1"),
+        }
+    }
+
+    /// The one clock of the server.
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// All routes of the web UI and the API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(web::home))
+        .route("/login", get(web::login_page).post(web::login_submit))
+        .route("/logout", post(web::logout))
+        .route("/households", get(web::households))
+        .route("/households/{id}", get(web::household))
+        .route("/healthz", get(healthz))
+        .route("/static/style.css", get(stylesheet))
+        .nest("/api/v1", api::routes())
+        .fallback(fallback)
+        .layer(middleware::map_response(security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests (graceful shutdown).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, backend = state.store.backend(), "jiuzhu server listening");
+    }
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.schema_version().await {
+        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response()
+        }
+    }
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../templates/style.css"),
+    )
+        .into_response()
+}
+
+/// Unknown paths: JSON under `/api/`, a Chinese page elsewhere.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api::ApiError::not_found().into_response()
+    } else {
+        error::WebError::new(StatusCode::NOT_FOUND, "您访问的页面不存在").into_response()
+    }
+}
+
+/// Headers every response carries. Pages show personal data, so nothing is cached unless
+/// the handler said otherwise (the stylesheet).
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}

@@ -49,7 +49,7 @@ CREATE TABLE commands (
     chain           TEXT NOT NULL,
     command         TEXT NOT NULL,
     fingerprint     TEXT NOT NULL,
-    outcome         TEXT NOT NULL,
+    outcome         JSONB NOT NULL,
     actor           TEXT NOT NULL,
     created_at      TIMESTAMPTZ NOT NULL
 );

@@ -11,7 +11,7 @@ use std::time::Duration;
 use jiuzhu_store::error::redact_url;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::SqlStr;
+use sqlx::{Connection, SqlStr};
 
 pub type Db = sqlx::Postgres;
 const BACKEND: &str = "postgres";
@@ -63,15 +63,20 @@ pub async fn open(url: &str) -> Result<SqlStore> {
 
 /// Like [`open`] with ready-made connection options.
 pub async fn open_with(url: &str, options: PgConnectOptions) -> Result<SqlStore> {
+    // One direct connection first: an unreachable server fails at once with its reason,
+    // instead of after the pool's retry window.
+    let unavailable = |e: sqlx::Error| StoreError::Unavailable {
+        url: redact_url(url),
+        reason: e.to_string(),
+    };
+    let probe = sqlx::PgConnection::connect_with(&options).await.map_err(unavailable)?;
+    probe.close().await.map_err(unavailable)?;
     let pool = PgPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
-        .map_err(|e| StoreError::Unavailable {
-            url: redact_url(url),
-            reason: e.to_string(),
-        })?;
+        .map_err(unavailable)?;
     migrate(&pool).await?;
     Ok(SqlStore::from_pool(pool))
 }

@@ -747,26 +747,23 @@ impl Store for SqlStore {
         if let Some(done) = Self::replay(&mut *tx, &ctx.idempotency_key, &fingerprint).await? {
             return Ok(done);
         }
-        let (chain, outcome, events) = Self::run_command(&mut tx, ctx, command).await?;
-        Self::append(&mut tx, &ctx.actor, ctx.now, &ctx.idempotency_key, &chain, events).await?;
-        let recorded = sqlx::query(
+        // Claim the key before doing anything: a concurrent request with the same key waits
+        // on this row (PostgreSQL) or on the write lock (SQLite) and is answered from it.
+        let claimed = sqlx::query(
             "INSERT INTO commands (idempotency_key, chain, command, fingerprint, outcome, actor, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             created_at) VALUES ($1, '', $2, $3, $4, $5, $6)",
         )
         .bind(&ctx.idempotency_key)
-        .bind(&chain)
         .bind(name)
         .bind(&fingerprint)
-        .bind(Json(&outcome))
+        .bind(Json(Value::Null))
         .bind(ctx.actor.audit_name())
         .bind(ctx.now)
         .execute(&mut *tx)
         .await;
-        match recorded {
+        match claimed {
             Ok(_) => {}
             Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                // A concurrent request with the same key committed first: answer with its
-                // result and throw this attempt away.
                 drop(tx);
                 return Self::replay(&self.pool, &ctx.idempotency_key, &fingerprint)
                     .await?
@@ -774,6 +771,15 @@ impl Store for SqlStore {
             }
             Err(e) => return Err(db_err(e)),
         }
+        let (chain, outcome, events) = Self::run_command(&mut tx, ctx, command).await?;
+        Self::append(&mut tx, &ctx.actor, ctx.now, &ctx.idempotency_key, &chain, events).await?;
+        sqlx::query("UPDATE commands SET chain = $2, outcome = $3 WHERE idempotency_key = $1")
+            .bind(&ctx.idempotency_key)
+            .bind(&chain)
+            .bind(Json(&outcome))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(Executed {
             outcome,

@@ -1,0 +1,35 @@
+/// Declares one `#[tokio::test]` per conformance function, each on a fresh database made by
+/// `$make` (an async fn returning `Option<TestDb>`; `None` means skipped).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = $make().await else { return };
+                jiuzhu_store_tests::conformance::$name(&db).await;
+                db.cleanup().await;
+            }
+        )*
+    };
+}
+
+#[macro_export]
+macro_rules! all_conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!($make;
+            migrations_are_applied,
+            divisions_load_once_and_are_audited,
+            accounts_are_checked_and_scoped,
+            commands_are_idempotent,
+            concurrent_commands_keep_the_chain,
+            households_are_validated,
+            jurisdiction_scoping_holds,
+            pagination_is_stable,
+            sessions_and_tokens,
+            audit_chain_detects_tampering,
+            audit_chain_detects_deletion,
+            demo_seed_is_repeatable,
+        );
+    };
+}
