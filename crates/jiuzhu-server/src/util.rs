@@ -86,7 +86,9 @@ fn china() -> FixedOffset {
 
 /// A moment as shown on pages: `2026-11-03 14:05` Beijing time.
 pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&china())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// A date as shown on pages: `2026-11-03`.
@@ -101,8 +103,14 @@ mod tests {
     #[test]
     fn parses_cookies() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; jz_session=abc ; b=2"));
-        h.append(header::COOKIE, HeaderValue::from_static("jz_login_csrf=xyz"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; jz_session=abc ; b=2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("jz_login_csrf=xyz"),
+        );
         assert_eq!(cookie(&h, "jz_session").as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "jz_login_csrf").as_deref(), Some("xyz"));
         assert_eq!(cookie(&h, "missing"), None);
@@ -119,15 +127,28 @@ mod tests {
 
     #[test]
     fn cookies_are_scoped() {
-        let c = session_cookie(false).set("00ff", Some(60)).to_str().unwrap().to_string();
-        assert_eq!(c, "jz_session=00ff; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
-        let c = login_csrf_cookie(true).clear().to_str().unwrap().to_string();
+        let c = session_cookie(false)
+            .set("00ff", Some(60))
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            c,
+            "jz_session=00ff; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
+        let c = login_csrf_cookie(true)
+            .clear()
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(c.contains("SameSite=Strict") && c.contains("Max-Age=0") && c.ends_with("Secure"));
     }
 
     #[test]
     fn times_are_beijing_time() {
-        let t = DateTime::parse_from_rfc3339("2026-01-01T20:30:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-01-01T20:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(fmt_time(t), "2026-01-02 04:30");
     }
 }

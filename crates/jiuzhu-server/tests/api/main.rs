@@ -1,0 +1,9 @@
+//! API and page tests against the real server on a random port (one fresh database per
+//! test; SQLite unless `JIUZHU_TEST_BACKEND=postgres`).
+
+mod audit;
+mod health;
+mod helpers;
+mod households;
+mod login;
+mod v1;
