@@ -186,9 +186,7 @@ fn key_invalid() -> ApiError {
 
 /// Maps the error of a command, recognising the conflicts a client can act on.
 fn command_error(e: StoreError) -> ApiError {
-    if let StoreError::Conflict(msg) = &e
-        && msg.contains("idempotency key")
-    {
+    if let StoreError::IdempotencyKeyReused = &e {
         tracing::info!("idempotency key reused for a different request");
         return ApiError::new(
             StatusCode::CONFLICT,
@@ -614,16 +612,6 @@ pub(crate) fn parse_household(req: &HouseholdRequest) -> ApiResult<NewHousehold>
     Ok(new)
 }
 
-/// The 1-based member number in the store's "member N: … already registered" conflict.
-fn conflicting_member(msg: &str) -> Option<usize> {
-    msg.strip_prefix("member ")?
-        .split(':')
-        .next()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// `POST /api/v1/households` (Idempotency-Key required) → 201 `{"household_id": N}`.
 async fn create_household(
     State(state): State<AppState>,
@@ -662,14 +650,11 @@ async fn create_household(
         .execute(&ctx, Command::RegisterHousehold(new))
         .await
         .map_err(|e| match &e {
-            StoreError::Conflict(msg) if msg.contains("already registered") => {
-                let (field, which) = match conflicting_member(msg) {
-                    Some(n) => (
-                        format!("members[{}].id_number", n.saturating_sub(1)),
-                        format!("第{n}位成员的"),
-                    ),
-                    None => ("members".to_string(), String::new()),
-                };
+            StoreError::IdNumberRegistered { member: n, .. } => {
+                let (field, which) = (
+                    format!("members[{}].id_number", n.saturating_sub(1)),
+                    format!("第{n}位成员的"),
+                );
                 tracing::info!("household refused: an ID number is already registered");
                 ApiError::new(
                     StatusCode::CONFLICT,
@@ -849,7 +834,7 @@ async fn create_user(
         .execute(&ctx, command)
         .await
         .map_err(|e| match &e {
-            StoreError::Conflict(msg) if msg.contains("already taken") => ApiError::new(
+            StoreError::UsernameTaken(_) => ApiError::new(
                 StatusCode::CONFLICT,
                 "username_taken",
                 format!("用户名{username}已被使用，请换一个"),
@@ -973,17 +958,6 @@ mod tests {
             let e = parse_household(&r).unwrap_err();
             assert_eq!(e.field.as_deref(), Some(field), "{}", e.message);
         }
-    }
-
-    #[test]
-    fn reads_the_conflicting_member() {
-        assert_eq!(
-            conflicting_member(
-                "member 2: ID number 5115**********1234 is already registered in a household"
-            ),
-            Some(2)
-        );
-        assert_eq!(conflicting_member("something else"), None);
     }
 
     #[test]

@@ -14,7 +14,10 @@ pub(crate) fn store_status(e: &StoreError) -> StatusCode {
     match e {
         StoreError::NotFound(_) => StatusCode::NOT_FOUND,
         StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
-        StoreError::Conflict(_) => StatusCode::CONFLICT,
+        StoreError::Conflict(_)
+        | StoreError::IdempotencyKeyReused
+        | StoreError::UsernameTaken(_)
+        | StoreError::IdNumberRegistered { .. } => StatusCode::CONFLICT,
         StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         StoreError::ReadOnly(_) | StoreError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         StoreError::SchemaTooNew { .. }
@@ -30,6 +33,9 @@ pub(crate) fn store_message_zh(e: &StoreError) -> &'static str {
         StoreError::NotFound(_) => "未找到该记录",
         StoreError::Forbidden(_) => "您没有权限执行此操作",
         StoreError::Conflict(_) => "操作与已有数据冲突",
+        StoreError::IdempotencyKeyReused => "该请求编号已用于另一个内容不同的请求，请重新提交",
+        StoreError::UsernameTaken(_) => "该用户名已被使用，请换一个",
+        StoreError::IdNumberRegistered { .. } => "身份证号码已登记在其他家庭中，不能重复登记",
         StoreError::Invalid(_) => "提交的内容无效，请检查后重试",
         StoreError::ReadOnly(_) => "系统当前为只读状态，暂时不能保存，请稍后再试或联系管理员",
         StoreError::Unavailable { .. } => "数据库暂时无法访问，请稍后再试或联系管理员",

@@ -169,7 +169,7 @@ pub async fn accounts_are_checked_and_scoped(db: &TestDb) {
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
     // Duplicate username.
     let err = db.store.execute(&ctx(&admin, "k4"), mk("gx.cw", XUNCHANG)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(matches!(&err, StoreError::UsernameTaken(u) if u == "gx.cw"), "{err:?}");
     // Invalid username.
     let err = db.store.execute(&ctx(&admin, "k5"), mk("张三", XUNCHANG)).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
@@ -228,7 +228,11 @@ pub async fn commands_are_idempotent(db: &TestDb) {
     // The same key for another request is refused.
     let other = household(XUNCHANG_VILLAGE, 1);
     let err = db.store.execute(&ctx(&cw, "same-key"), Command::RegisterHousehold(other)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(matches!(err, StoreError::IdempotencyKeyReused), "{err:?}");
+    // Another account cannot replay this account's result with the same key and request.
+    let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
+    let err = db.store.execute(&ctx(&admin, "same-key"), Command::RegisterHousehold(h.clone())).await.unwrap_err();
+    assert!(matches!(err, StoreError::IdempotencyKeyReused), "{err:?}");
     // Malformed keys.
     let err = db.store.execute(&ctx(&cw, ""), Command::RegisterHousehold(h.clone())).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
@@ -288,8 +292,9 @@ pub async fn households_are_validated(db: &TestDb) {
     let mut dup = household(XUNCHANG_VILLAGE, 1);
     dup.members[0].id_number = h.members[1].id_number.clone();
     let err = register(db, &cw, "h2", dup).await.unwrap_err();
-    let StoreError::Conflict(msg) = &err else { panic!("{err:?}") };
-    assert!(!msg.contains(h.members[1].id_number.as_str()), "{msg}");
+    let StoreError::IdNumberRegistered { member: 1, masked } = &err else { panic!("{err:?}") };
+    assert_eq!(masked, &h.members[1].id_number.masked());
+    assert!(!err.to_string().contains(h.members[1].id_number.as_str()), "{err}");
     // A household needs exactly one head.
     let mut headless = household(XUNCHANG_VILLAGE, 2);
     headless.members[0].relation = Relation::Spouse;

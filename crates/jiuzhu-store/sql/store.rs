@@ -258,10 +258,7 @@ impl SqlStore {
         let Some(row) = row else { return Ok(None) };
         let stored: String = get(&row, "fingerprint")?;
         if stored != fingerprint {
-            return Err(StoreError::Conflict(
-                "this idempotency key was already used for a different request; use a new key"
-                    .to_string(),
-            ));
+            return Err(StoreError::IdempotencyKeyReused);
         }
         let outcome: Json<CommandOutcome> = get(&row, "outcome")?;
         Ok(Some(Executed {
@@ -433,10 +430,7 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
         if taken > 0 {
-            return Err(StoreError::Conflict(format!(
-                "username {} is already taken",
-                new.username
-            )));
+            return Err(StoreError::UsernameTaken(new.username));
         }
         let id = Self::next_id(tx, "user").await?;
         sqlx::query(
@@ -492,11 +486,10 @@ impl SqlStore {
                 .await
                 .map_err(db_err)?;
             if n > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "member {}: ID number {} is already registered in a household",
-                    i + 1,
-                    m.id_number.masked()
-                )));
+                return Err(StoreError::IdNumberRegistered {
+                    member: i + 1,
+                    masked: m.id_number.masked(),
+                });
             }
         }
         let county = h.division.county_prefix().to_string();
@@ -738,7 +731,9 @@ impl Store for SqlStore {
 
     async fn execute(&self, ctx: &CommandContext, command: Command) -> Result<Executed> {
         check_idempotency_key(&ctx.idempotency_key).map_err(StoreError::Invalid)?;
-        let fingerprint = command.fingerprint();
+        // The actor is part of the fingerprint: another account that learns a key cannot
+        // replay someone else's result.
+        let fingerprint = format!("{}:{}", ctx.actor.audit_name(), command.fingerprint());
         if let Some(done) = Self::replay(&self.pool, &ctx.idempotency_key, &fingerprint).await? {
             return Ok(done);
         }

@@ -110,7 +110,8 @@ impl Scope {
 /// Minimum length of a password chosen by a user.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// Checks a new password's strength; the message is Chinese because users see it.
+/// Checks a new password's strength. The message is English (CLI, logs); the web UI shows
+/// its own Chinese text.
 pub fn check_new_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(StoreError::Invalid(format!(

@@ -35,10 +35,22 @@ pub enum StoreError {
     #[error("not found: {0}")]
     NotFound(String),
 
-    /// The command conflicts with existing data (duplicate username, ID number already
-    /// registered, idempotency key reused for a different request).
+    /// The command conflicts with existing data in a way not covered by a specific variant.
     #[error("conflict: {0}")]
     Conflict(String),
+
+    /// The idempotency key was already used for a different request (or by another actor).
+    #[error("this idempotency key was already used for a different request; use a new key")]
+    IdempotencyKeyReused,
+
+    /// The username belongs to another account.
+    #[error("username {0} is already taken")]
+    UsernameTaken(String),
+
+    /// A member's ID number is already registered in a household. `member` is 1-based;
+    /// `masked` is the masked number (never the full one).
+    #[error("member {member}: ID number {masked} is already registered in a household")]
+    IdNumberRegistered { member: usize, masked: String },
 
     /// The command's input is invalid.
     #[error("invalid input: {0}")]
@@ -64,6 +76,9 @@ impl StoreError {
             StoreError::Forbidden(_) => "forbidden",
             StoreError::NotFound(_) => "not_found",
             StoreError::Conflict(_) => "conflict",
+            StoreError::IdempotencyKeyReused => "idempotency_key_reused",
+            StoreError::UsernameTaken(_) => "username_taken",
+            StoreError::IdNumberRegistered { .. } => "id_number_registered",
             StoreError::Invalid(_) => "invalid",
             StoreError::ChainBroken(_) => "chain_broken",
             StoreError::Database(_) => "database",
