@@ -99,7 +99,8 @@ async fn login(driver: &WebDriver, base: &str, username: &str) -> WebDriverResul
     Ok(())
 }
 
-async fn logout(driver: &WebDriver) -> WebDriverResult<()> {
+async fn logout(driver: &WebDriver, base: &str) -> WebDriverResult<()> {
+    driver.goto(format!("{base}/")).await?;
     driver.find(By::Css("form[action='/logout'] button")).await?.click().await?;
     driver.find(By::Id("username")).await?;
     Ok(())
@@ -159,7 +160,7 @@ async fn caseworker_and_county_admin_see_only_their_jurisdiction() {
         assert!(body.contains("未找到"), "not-found page");
         assert!(!body.contains(foreign.head_name.as_str()));
         driver.screenshot(&shots.join("foreign-household-caseworker.png")).await?;
-        logout(&driver).await?;
+        logout(&driver, &base).await?;
 
         // The county administrator of 珙县 sees the whole county, nothing of 灵武市.
         let admin = actor(&*db.store, "gongxian.admin").await;
@@ -178,7 +179,7 @@ async fn caseworker_and_county_admin_see_only_their_jurisdiction() {
         assert!(detail.contains(own_gx.head_name.as_str()), "own county's household detail");
         assert!(detail.contains("household.registered") || detail.contains("登记"), "audit timeline");
         driver.screenshot(&shots.join("household-county-admin.png")).await?;
-        logout(&driver).await?;
+        logout(&driver, &base).await?;
         WebDriverResult::Ok(())
     }
     .await;
