@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use jiuzhu_domain::{DivisionCode, Role};
 use jiuzhu_store::auth::{check_new_password, hash_password, new_secret};
 use jiuzhu_store::{
-    demo, divisions, Actor, Command, CommandContext, CommandOutcome, PageRequest, Store,
+    Actor, Command, CommandContext, CommandOutcome, PageRequest, Store, demo, divisions,
 };
 use tracing::info;
 
@@ -47,10 +47,12 @@ struct DbArg {
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the web UI and the JSON API.
-    #[command(long_about = "Serve the Chinese web UI, the JSON API under /api/v1 and /healthz.\n\n\
+    #[command(
+        long_about = "Serve the Chinese web UI, the JSON API under /api/v1 and /healthz.\n\n\
 With --demo (and no --db) jiuzhu creates or reuses ./jiuzhu-demo.db, fills it with the \
 jurisdiction tree, one demo account per role per seed locality and about 2,000 fictitious \
-households, and prints the demo accounts. Stop with Ctrl-C: requests in flight finish first.")]
+households, and prints the demo accounts. Stop with Ctrl-C: requests in flight finish first."
+    )]
     Serve {
         #[command(flatten)]
         db: DbArg,
@@ -65,9 +67,11 @@ households, and prints the demo accounts. Stop with Ctrl-C: requests in flight f
         demo_households: usize,
     },
     /// Create or upgrade the database schema and load the jurisdiction table.
-    #[command(long_about = "Create or upgrade the database schema (embedded, versioned migrations; \
+    #[command(
+        long_about = "Create or upgrade the database schema (embedded, versioned migrations; \
 an older database is upgraded in place, never recreated; a database of a newer jiuzhu is \
-refused) and load the jurisdiction table: the built-in data/divisions.csv, or --divisions FILE.")]
+refused) and load the jurisdiction table: the built-in data/divisions.csv, or --divisions FILE."
+    )]
     Migrate {
         #[command(flatten)]
         db: DbArg,
@@ -140,9 +144,11 @@ Example: jiuzhu user add --username gx.zhang --name 张某 --role township_casew
 #[derive(Subcommand)]
 enum AuditCmd {
     /// Walk every hash chain of the event log and recompute every hash.
-    #[command(long_about = "Walk every hash chain of the event log (one per county) and recompute \
+    #[command(
+        long_about = "Walk every hash chain of the event log (one per county) and recompute \
 every event's SHA-256. Exits 0 when the chain is intact, 3 naming the first broken event \
-when an event was altered, deleted or inserted, 1 on any other error.")]
+when an event was altered, deleted or inserted, 1 on any other error."
+    )]
     Verify {
         #[command(flatten)]
         db: DbArg,
@@ -235,8 +241,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(path) => {
                     let text = std::fs::read_to_string(path)
                         .with_context(|| format!("cannot read {}", path.display()))?;
-                    let rows = divisions::parse(&text)
-                        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+                    let rows =
+                        divisions::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
                     (rows, path.display().to_string())
                 }
                 None => (
@@ -269,8 +275,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(b) => {
-                    println!("audit chain BROKEN at event {}/{}: {}", b.chain, b.seq, b.reason);
-                    println!("({} events verified before the break)", report.events.saturating_sub(1));
+                    println!(
+                        "audit chain BROKEN at event {}/{}: {}",
+                        b.chain, b.seq, b.reason
+                    );
+                    println!(
+                        "({} events verified before the break)",
+                        report.events.saturating_sub(1)
+                    );
                     Ok(ExitCode::from(EXIT_CHAIN_BROKEN))
                 }
             }
@@ -291,8 +303,10 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
         } => {
             let store = open_store(&url(db)).await?;
             let (password, generated) = new_password(password_stdin)?;
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
-                .await??;
+            let hash = tokio::task::spawn_blocking(move || {
+                hash_password(&password).map(|h| (h, password))
+            })
+            .await??;
             let (password_hash, password) = hash;
             let done = store
                 .execute(
@@ -319,13 +333,21 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             let store = open_store(&url(db)).await?;
             let actor = Actor::system(operator());
             let mut page = 1;
-            println!("{:>5}  {:<24} {:<20} {:<13} {:<6} name", "id", "username", "role", "division", "active");
+            println!(
+                "{:>5}  {:<24} {:<20} {:<13} {:<6} name",
+                "id", "username", "role", "division", "active"
+            );
             loop {
                 let users = store.users(&actor, PageRequest::new(page, 200)).await?;
                 for u in &users.items {
                     println!(
                         "{:>5}  {:<24} {:<20} {:<13} {:<6} {}",
-                        u.id, u.username, u.role.as_str(), u.division.as_str(), u.active, u.display_name
+                        u.id,
+                        u.username,
+                        u.role.as_str(),
+                        u.division.as_str(),
+                        u.active,
+                        u.display_name
                     );
                 }
                 if page >= users.pages() {
@@ -335,7 +357,11 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        UserCmd::Deactivate { db, username, reason } => {
+        UserCmd::Deactivate {
+            db,
+            username,
+            reason,
+        } => {
             let store = open_store(&url(db)).await?;
             let creds = store
                 .credentials(&username)
@@ -366,7 +392,8 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| anyhow!("no user named {username}"))?;
             let (password, generated) = new_password(password_stdin)?;
             let shown = password.clone();
-            let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            let password_hash =
+                tokio::task::spawn_blocking(move || hash_password(&password)).await??;
             store
                 .execute(
                     &cli_ctx()?,
@@ -410,7 +437,10 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("jiuzhu listening on http://{addr}  (database {})", jiuzhu_store::error::redact_url(&url));
+    println!(
+        "jiuzhu listening on http://{addr}  (database {})",
+        jiuzhu_store::error::redact_url(&url)
+    );
     info!(%addr, backend = store.backend(), "serving");
     let state = jiuzhu_server::AppState::new(store);
     jiuzhu_server::serve(listener, state, shutdown_signal()).await?;
@@ -420,10 +450,19 @@ async fn serve(
 
 fn print_demo_accounts(summary: &demo::DemoSummary) {
     let colour = std::io::stdout().is_terminal();
-    let (on, off) = if colour { ("\x1b[1;33m", "\x1b[0m") } else { ("", "") };
-    println!("{on}==== 演示模式 DEMO MODE: fictitious data, demo accounts — not for real casework ===={off}");
+    let (on, off) = if colour {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    println!(
+        "{on}==== 演示模式 DEMO MODE: fictitious data, demo accounts — not for real casework ===={off}"
+    );
     if summary.households_created > 0 {
-        println!("created {} fictitious households", summary.households_created);
+        println!(
+            "created {} fictitious households",
+            summary.households_created
+        );
     }
     println!("demo accounts (password for all: {}):", demo::DEMO_PASSWORD);
     for a in &summary.accounts {
@@ -435,7 +474,9 @@ fn print_demo_accounts(summary: &demo::DemoSummary) {
             a.division_name
         );
     }
-    println!("{on}================================================================================{off}");
+    println!(
+        "{on}================================================================================{off}"
+    );
 }
 
 async fn shutdown_signal() {

@@ -25,12 +25,21 @@ fn jiuzhu_stdin(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run jiuzhu");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -42,7 +51,10 @@ fn help_describes_every_command() {
         assert!(t.contains(cmd), "{cmd} missing from --help:\n{t}");
     }
     let t = text(&jiuzhu(&["user", "add", "--help"]));
-    assert!(t.contains("township_caseworker") && t.contains("--division"), "{t}");
+    assert!(
+        t.contains("township_caseworker") && t.contains("--division"),
+        "{t}"
+    );
     let t = text(&jiuzhu(&["audit", "verify", "--help"]));
     assert!(t.contains("first broken event"), "{t}");
 }
@@ -56,47 +68,150 @@ async fn migrate_user_and_audit_on_sqlite() {
     assert!(text(&o).contains("schema version 2"), "{}", text(&o));
 
     let o = jiuzhu_stdin(
-        &["user", "add", "--db", &url, "--username", "gx.zhang", "--name", "张某", "--role",
-          "township_caseworker", "--division", "511526101000", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--db",
+            &url,
+            "--username",
+            "gx.zhang",
+            "--name",
+            "张某",
+            "--role",
+            "township_caseworker",
+            "--division",
+            "511526101000",
+            "--password-stdin",
+        ],
         "a-good-password\n",
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(!text(&o).contains("a-good-password"));
     // Duplicate username.
     let o = jiuzhu_stdin(
-        &["user", "add", "--db", &url, "--username", "gx.zhang", "--name", "张某", "--role",
-          "township_caseworker", "--division", "511526101000", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--db",
+            &url,
+            "--username",
+            "gx.zhang",
+            "--name",
+            "张某",
+            "--role",
+            "township_caseworker",
+            "--division",
+            "511526101000",
+            "--password-stdin",
+        ],
         "a-good-password\n",
     );
     assert!(!o.status.success());
     assert!(text(&o).contains("already taken"), "{}", text(&o));
     // Generated password is printed once.
-    let o = jiuzhu(&["user", "add", "--db", &url, "--username", "gx.admin", "--name", "管理员",
-        "--role", "county_admin", "--division", "511526"]);
+    let o = jiuzhu(&[
+        "user",
+        "add",
+        "--db",
+        &url,
+        "--username",
+        "gx.admin",
+        "--name",
+        "管理员",
+        "--role",
+        "county_admin",
+        "--division",
+        "511526",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("initial password"), "{}", text(&o));
     // Bad input: malformed division code, wrong level, unknown role, weak password.
-    let o = jiuzhu(&["user", "add", "--db", &url, "--username", "x.y", "--name", "x", "--role",
-        "township_caseworker", "--division", "51152A"]);
+    let o = jiuzhu(&[
+        "user",
+        "add",
+        "--db",
+        &url,
+        "--username",
+        "x.y",
+        "--name",
+        "x",
+        "--role",
+        "township_caseworker",
+        "--division",
+        "51152A",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--division"), "{}", text(&o));
-    let o = jiuzhu(&["user", "add", "--db", &url, "--username", "x.y", "--name", "x", "--role",
-        "township_caseworker", "--division", "511526"]);
+    let o = jiuzhu(&[
+        "user",
+        "add",
+        "--db",
+        &url,
+        "--username",
+        "x.y",
+        "--name",
+        "x",
+        "--role",
+        "township_caseworker",
+        "--division",
+        "511526",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("cannot be attached"), "{}", text(&o));
-    let o = jiuzhu(&["user", "add", "--db", &url, "--username", "x.y", "--name", "x", "--role",
-        "root", "--division", "511526"]);
+    let o = jiuzhu(&[
+        "user",
+        "add",
+        "--db",
+        &url,
+        "--username",
+        "x.y",
+        "--name",
+        "x",
+        "--role",
+        "root",
+        "--division",
+        "511526",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    let o = jiuzhu_stdin(&["user", "add", "--db", &url, "--username", "x.y", "--name", "x",
-        "--role", "county_admin", "--division", "511526", "--password-stdin"], "123\n");
+    let o = jiuzhu_stdin(
+        &[
+            "user",
+            "add",
+            "--db",
+            &url,
+            "--username",
+            "x.y",
+            "--name",
+            "x",
+            "--role",
+            "county_admin",
+            "--division",
+            "511526",
+            "--password-stdin",
+        ],
+        "123\n",
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("too short"), "{}", text(&o));
 
     let o = jiuzhu(&["user", "list", "--db", &url]);
-    assert!(text(&o).contains("gx.zhang") && text(&o).contains("gx.admin"), "{}", text(&o));
+    assert!(
+        text(&o).contains("gx.zhang") && text(&o).contains("gx.admin"),
+        "{}",
+        text(&o)
+    );
     assert!(!text(&o).contains("x.y"));
 
-    let o = jiuzhu(&["user", "deactivate", "--db", &url, "--username", "gx.zhang", "--reason", "调岗"]);
+    let o = jiuzhu(&[
+        "user",
+        "deactivate",
+        "--db",
+        &url,
+        "--username",
+        "gx.zhang",
+        "--reason",
+        "调岗",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
 
     let o = jiuzhu(&["audit", "verify", "--db", &url]);
@@ -110,7 +225,11 @@ async fn migrate_user_and_audit_on_sqlite() {
         .unwrap();
     let o = jiuzhu(&["audit", "verify", "--db", &url]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    assert!(text(&o).contains("BROKEN at event 511526/1"), "{}", text(&o));
+    assert!(
+        text(&o).contains("BROKEN at event 511526/1"),
+        "{}",
+        text(&o)
+    );
     db.cleanup().await;
 }
 
@@ -118,16 +237,32 @@ async fn migrate_user_and_audit_on_sqlite() {
 async fn bad_databases_get_specific_errors() {
     let o = jiuzhu(&["migrate", "--db", "mysql://localhost/x"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("unsupported database URL"), "{}", text(&o));
+    assert!(
+        text(&o).contains("unsupported database URL"),
+        "{}",
+        text(&o)
+    );
 
     let o = jiuzhu(&["migrate", "--db", "postgres://u:hunter2@127.0.0.1:1/x"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("cannot open the database"), "{}", text(&o));
-    assert!(!text(&o).contains("hunter2"), "password leaked: {}", text(&o));
+    assert!(
+        text(&o).contains("cannot open the database"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !text(&o).contains("hunter2"),
+        "password leaked: {}",
+        text(&o)
+    );
 
     let o = jiuzhu(&["migrate", "--db", "sqlite:///nonexistent-dir/x.db"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("cannot open the database"), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot open the database"),
+        "{}",
+        text(&o)
+    );
 
     let db = TestDb::sqlite().await;
     db.exec_raw("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (42, 'future', 1, x'00', 0)")
@@ -135,7 +270,11 @@ async fn bad_databases_get_specific_errors() {
         .unwrap();
     let o = jiuzhu(&["audit", "verify", "--db", &db.url]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("schema version 42, newer"), "{}", text(&o));
+    assert!(
+        text(&o).contains("schema version 42, newer"),
+        "{}",
+        text(&o)
+    );
 
     let ro = format!("{}?mode=ro", db.url);
     let o = jiuzhu(&["migrate", "--db", &ro]);
@@ -152,7 +291,13 @@ async fn bad_databases_get_specific_errors() {
     let bad = std::env::temp_dir().join(format!("jiuzhu_bad_divisions_{}.csv", std::process::id()));
     std::fs::write(&bad, "code,name,note\n640000,宁夏,\n640181,灵武市,\n").unwrap();
     let db = TestDb::sqlite().await;
-    let o = jiuzhu(&["migrate", "--db", &db.url, "--divisions", bad.to_str().unwrap()]);
+    let o = jiuzhu(&[
+        "migrate",
+        "--db",
+        &db.url,
+        "--divisions",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("line 3"), "{}", text(&o));
     let _ = std::fs::remove_file(bad);
@@ -162,7 +307,11 @@ async fn bad_databases_get_specific_errors() {
 fn http_get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -173,7 +322,14 @@ fn serve_demo_starts_prints_accounts_and_stops_gracefully() {
     let dir = std::env::temp_dir().join(format!("jiuzhu_demo_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_jiuzhu"))
-        .args(["serve", "--demo", "--demo-households", "30", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--demo",
+            "--demo-households",
+            "30",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .current_dir(&dir)
         .env_remove("JIUZHU_DATABASE_URL")
         .stdin(Stdio::null())
@@ -192,22 +348,36 @@ fn serve_demo_starts_prints_accounts_and_stops_gracefully() {
         if let Some(rest) = line.strip_prefix("jiuzhu listening on http://") {
             break rest.split_whitespace().next().unwrap().to_string();
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "no listening line:\n{seen}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no listening line:\n{seen}"
+        );
     };
     assert!(seen.contains("DEMO MODE"), "{seen}");
-    assert!(seen.contains("gongxian.caseworker") && seen.contains("jiuzhu-demo"), "{seen}");
+    assert!(
+        seen.contains("gongxian.caseworker") && seen.contains("jiuzhu-demo"),
+        "{seen}"
+    );
     assert!(dir.join("jiuzhu-demo.db").exists());
     let health = http_get(&addr, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let login = http_get(&addr, "/login");
     assert!(login.contains("登录"), "{login}");
     // SIGTERM: graceful shutdown, exit status 0.
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "exit {exit:?}");
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     // No personal data in logs: demo ID numbers all start with a seed county code and are
     // 18 characters; none may appear.
     assert!(!err.contains("某"), "names in logs: {err}");

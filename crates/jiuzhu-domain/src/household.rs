@@ -73,7 +73,9 @@ impl fmt::Display for Relation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown relation `{0}`; expected head, spouse, child, parent, sibling, grandchild, grandparent or other (or 户主/配偶/子女/父母/兄弟姐妹/孙子女/祖父母/其他)")]
+#[error(
+    "unknown relation `{0}`; expected head, spouse, child, parent, sibling, grandchild, grandparent or other (or 户主/配偶/子女/父母/兄弟姐妹/孙子女/祖父母/其他)"
+)]
 pub struct UnknownRelation(pub String);
 
 impl FromStr for Relation {

@@ -85,10 +85,13 @@ impl Role {
 
     pub fn tier(self) -> Tier {
         match self {
-            Role::CountyAdmin | Role::CountySupervisor | Role::CountyVerifier | Role::FinanceOfficer => {
-                Tier::County
+            Role::CountyAdmin
+            | Role::CountySupervisor
+            | Role::CountyVerifier
+            | Role::FinanceOfficer => Tier::County,
+            Role::TownshipCaseworker | Role::TownshipReviewer | Role::TownshipHead => {
+                Tier::Township
             }
-            Role::TownshipCaseworker | Role::TownshipReviewer | Role::TownshipHead => Tier::Township,
             Role::VillageAssistant => Tier::Village,
         }
     }
@@ -130,7 +133,9 @@ impl fmt::Display for Role {
 
 /// The text was not one of the role names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`; expected one of: county_admin, county_supervisor, county_verifier, finance_officer, township_caseworker, township_reviewer, township_head, village_assistant")]
+#[error(
+    "unknown role `{0}`; expected one of: county_admin, county_supervisor, county_verifier, finance_officer, township_caseworker, township_reviewer, township_head, village_assistant"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

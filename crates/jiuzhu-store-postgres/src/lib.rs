@@ -28,8 +28,16 @@ pub fn migrator() -> Migrator {
         )
     };
     Migrator::with_migrations(vec![
-        m(1, "foundation", include_str!("../migrations/0001_foundation.sql")),
-        m(2, "households", include_str!("../migrations/0002_households.sql")),
+        m(
+            1,
+            "foundation",
+            include_str!("../migrations/0001_foundation.sql"),
+        ),
+        m(
+            2,
+            "households",
+            include_str!("../migrations/0002_households.sql"),
+        ),
     ])
 }
 
@@ -38,7 +46,9 @@ async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> 
 }
 
 fn classify(e: &sqlx::Error) -> Option<StoreError> {
-    let sqlx::Error::Database(d) = e else { return None };
+    let sqlx::Error::Database(d) = e else {
+        return None;
+    };
     match d.code()?.as_ref() {
         // read_only_sql_transaction
         "25006" => Some(StoreError::ReadOnly(d.message().to_string())),
@@ -69,7 +79,9 @@ pub async fn open_with(url: &str, options: PgConnectOptions) -> Result<SqlStore>
         url: redact_url(url),
         reason: e.to_string(),
     };
-    let probe = sqlx::PgConnection::connect_with(&options).await.map_err(unavailable)?;
+    let probe = sqlx::PgConnection::connect_with(&options)
+        .await
+        .map_err(unavailable)?;
     probe.close().await.map_err(unavailable)?;
     let pool = PgPoolOptions::new()
         .max_connections(8)

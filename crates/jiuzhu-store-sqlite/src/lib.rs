@@ -9,9 +9,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use jiuzhu_store::error::redact_url;
+use sqlx::SqlStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlStr;
 
 pub type Db = sqlx::Sqlite;
 const BACKEND: &str = "sqlite";
@@ -28,8 +28,16 @@ pub fn migrator() -> Migrator {
         )
     };
     Migrator::with_migrations(vec![
-        m(1, "foundation", include_str!("../migrations/0001_foundation.sql")),
-        m(2, "households", include_str!("../migrations/0002_households.sql")),
+        m(
+            1,
+            "foundation",
+            include_str!("../migrations/0001_foundation.sql"),
+        ),
+        m(
+            2,
+            "households",
+            include_str!("../migrations/0002_households.sql"),
+        ),
     ])
 }
 
@@ -38,7 +46,9 @@ async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> 
 }
 
 fn classify(e: &sqlx::Error) -> Option<StoreError> {
-    let sqlx::Error::Database(d) = e else { return None };
+    let sqlx::Error::Database(d) = e else {
+        return None;
+    };
     // SQLITE_READONLY (8) and its extended codes (264, 520, 776, 1032, 1288 …)
     let code: i64 = d.code().and_then(|c| c.parse().ok())?;
     if code & 0xff == 8 {

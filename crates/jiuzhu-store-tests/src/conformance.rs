@@ -3,10 +3,10 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use jiuzhu_domain::{DivisionCode, IdNumber, PersonName, Relation, Role};
-use jiuzhu_store::auth::{hash_password, secret_digest, UserActor};
+use jiuzhu_store::auth::{UserActor, hash_password, secret_digest};
 use jiuzhu_store::{
-    divisions, Actor, Command, CommandContext, CommandOutcome, HouseholdFilter, NewHousehold,
-    NewMember, NewSession, NewUser, PageRequest, StoreError, SCHEMA_VERSION,
+    Actor, Command, CommandContext, CommandOutcome, HouseholdFilter, NewHousehold, NewMember,
+    NewSession, NewUser, PageRequest, SCHEMA_VERSION, StoreError, divisions,
 };
 
 use crate::TestDb;
@@ -77,8 +77,12 @@ static SEQ: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
 /// A valid, unique ID number in the county of `village`.
 pub fn id_in(village: &str) -> IdNumber {
     let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let birth = NaiveDate::from_ymd_opt(1960 + i32::from(n % 40), 1 + u32::from(n % 12), 1 + u32::from(n % 28))
-        .expect("date");
+    let birth = NaiveDate::from_ymd_opt(
+        1960 + i32::from(n % 40),
+        1 + u32::from(n % 12),
+        1 + u32::from(n % 28),
+    )
+    .expect("date");
     IdNumber::from_parts(&village[..6], birth, n % 1000).expect("id")
 }
 
@@ -103,8 +107,16 @@ pub fn household(village: &str, members: usize) -> NewHousehold {
     }
 }
 
-async fn register(db: &TestDb, actor: &Actor, key: &str, h: NewHousehold) -> Result<i64, StoreError> {
-    let done = db.store.execute(&ctx(actor, key), Command::RegisterHousehold(h)).await?;
+async fn register(
+    db: &TestDb,
+    actor: &Actor,
+    key: &str,
+    h: NewHousehold,
+) -> Result<i64, StoreError> {
+    let done = db
+        .store
+        .execute(&ctx(actor, key), Command::RegisterHousehold(h))
+        .await?;
     match done.outcome {
         CommandOutcome::HouseholdRegistered { household_id } => Ok(household_id),
         other => panic!("unexpected outcome {other:?}"),
@@ -121,24 +133,40 @@ pub async fn migrations_are_applied(db: &TestDb) {
 
 pub async fn divisions_load_once_and_are_audited(db: &TestDb) {
     let rows = divisions::parse(divisions::BUILTIN).unwrap();
-    let changed = db.store.load_divisions(&ctx(&system(), "a"), &rows).await.unwrap();
+    let changed = db
+        .store
+        .load_divisions(&ctx(&system(), "a"), &rows)
+        .await
+        .unwrap();
     assert_eq!(changed, rows.len() as u64);
     let events = event_count(db).await;
     assert_eq!(events, 1);
     // Loading the same file again changes nothing and writes no event.
-    let again = db.store.load_divisions(&ctx(&system(), "b"), &rows).await.unwrap();
+    let again = db
+        .store
+        .load_divisions(&ctx(&system(), "b"), &rows)
+        .await
+        .unwrap();
     assert_eq!(again, 0);
     assert_eq!(event_count(db).await, 1);
     let gx = db.store.division(&code("511526")).await.unwrap().unwrap();
     assert_eq!(gx.name, "珙县");
     // A user cannot load divisions.
     let cw = account(db, "cw1", Role::TownshipCaseworker, XUNCHANG).await;
-    let err = db.store.load_divisions(&ctx(&cw, "c"), &rows).await.unwrap_err();
+    let err = db
+        .store
+        .load_divisions(&ctx(&cw, "c"), &rows)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
     // Scoped listing of divisions.
     let visible = db.store.divisions(&cw, None).await.unwrap();
     assert!(!visible.is_empty());
-    assert!(visible.iter().all(|d| d.code.as_str().starts_with("511526101")));
+    assert!(
+        visible
+            .iter()
+            .all(|d| d.code.as_str().starts_with("511526101"))
+    );
 }
 
 pub async fn accounts_are_checked_and_scoped(db: &TestDb) {
@@ -152,7 +180,11 @@ pub async fn accounts_are_checked_and_scoped(db: &TestDb) {
         division: code("511526"),
         password_hash: test_hash(),
     };
-    let err = db.store.execute(&ctx(&admin, "k1"), Command::CreateUser(bad)).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&admin, "k1"), Command::CreateUser(bad))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     // A county admin creates accounts in the county, not elsewhere.
     let mk = |name: &str, division: &str| {
@@ -164,38 +196,84 @@ pub async fn accounts_are_checked_and_scoped(db: &TestDb) {
             password_hash: test_hash(),
         })
     };
-    db.store.execute(&ctx(&admin, "k2"), mk("gx.cw", XUNCHANG)).await.unwrap();
-    let err = db.store.execute(&ctx(&admin, "k3"), mk("lw.cw", "640181100000")).await.unwrap_err();
+    db.store
+        .execute(&ctx(&admin, "k2"), mk("gx.cw", XUNCHANG))
+        .await
+        .unwrap();
+    let err = db
+        .store
+        .execute(&ctx(&admin, "k3"), mk("lw.cw", "640181100000"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
     // Duplicate username.
-    let err = db.store.execute(&ctx(&admin, "k4"), mk("gx.cw", XUNCHANG)).await.unwrap_err();
-    assert!(matches!(&err, StoreError::UsernameTaken(u) if u == "gx.cw"), "{err:?}");
+    let err = db
+        .store
+        .execute(&ctx(&admin, "k4"), mk("gx.cw", XUNCHANG))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::UsernameTaken(u) if u == "gx.cw"),
+        "{err:?}"
+    );
     // Invalid username.
-    let err = db.store.execute(&ctx(&admin, "k5"), mk("张三", XUNCHANG)).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&admin, "k5"), mk("张三", XUNCHANG))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     // Unknown division (valid code, not loaded).
-    let err = db.store.execute(&ctx(&system(), "k6"), mk("x.cw", "511526399000")).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&system(), "k6"), mk("x.cw", "511526399000"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     // A caseworker cannot create accounts.
     let cw = account(db, "gx.cw2", Role::TownshipCaseworker, XUNCHANG).await;
-    let err = db.store.execute(&ctx(&cw, "k7"), mk("gx.cw3", XUNCHANG)).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&cw, "k7"), mk("gx.cw3", XUNCHANG))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
     // Scoped reads of accounts.
     let lw_admin = account(db, "lw.admin", Role::CountyAdmin, "640181").await;
-    let Actor::User(cw_user) = &cw else { unreachable!() };
+    let Actor::User(cw_user) = &cw else {
+        unreachable!()
+    };
     assert!(db.store.user(&admin, cw_user.id).await.is_ok());
     let err = db.store.user(&lw_admin, cw_user.id).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
-    let listed = db.store.users(&admin, PageRequest::default()).await.unwrap();
-    assert!(listed.items.iter().all(|u| u.division.as_str().starts_with("511526")));
+    let listed = db
+        .store
+        .users(&admin, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .items
+            .iter()
+            .all(|u| u.division.as_str().starts_with("511526"))
+    );
     assert_eq!(listed.total, 3);
     assert!(matches!(
-        db.store.users(&cw, PageRequest::default()).await.unwrap_err(),
+        db.store
+            .users(&cw, PageRequest::default())
+            .await
+            .unwrap_err(),
         StoreError::Forbidden(_)
     ));
     // Account changes are audited on the county's chain.
-    let Actor::User(admin_user) = &admin else { unreachable!() };
-    let events = db.store.events_for(&admin, &format!("user:{}", admin_user.id)).await.unwrap();
+    let Actor::User(admin_user) = &admin else {
+        unreachable!()
+    };
+    let events = db
+        .store
+        .events_for(&admin, &format!("user:{}", admin_user.id))
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, "account.user_created");
     assert_eq!(events[0].chain, "511526");
@@ -205,11 +283,22 @@ pub async fn accounts_are_checked_and_scoped(db: &TestDb) {
         active: false,
         reason: reason.into(),
     };
-    let err = db.store.execute(&ctx(&admin, "k8"), deactivate(" ")).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&admin, "k8"), deactivate(" "))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    db.store.execute(&ctx(&admin, "k9"), deactivate("调离岗位")).await.unwrap();
+    db.store
+        .execute(&ctx(&admin, "k9"), deactivate("调离岗位"))
+        .await
+        .unwrap();
     assert!(!db.store.user(&admin, cw_user.id).await.unwrap().active);
-    let err = db.store.execute(&ctx(&lw_admin, "k10"), deactivate("x")).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&lw_admin, "k10"), deactivate("x"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
 }
 
@@ -217,26 +306,53 @@ pub async fn commands_are_idempotent(db: &TestDb) {
     load(db).await;
     let cw = account(db, "caseworker", Role::TownshipCaseworker, XUNCHANG).await;
     let h = household(XUNCHANG_VILLAGE, 2);
-    let first = db.store.execute(&ctx(&cw, "same-key"), Command::RegisterHousehold(h.clone())).await.unwrap();
+    let first = db
+        .store
+        .execute(&ctx(&cw, "same-key"), Command::RegisterHousehold(h.clone()))
+        .await
+        .unwrap();
     assert!(!first.replayed);
     let events = event_count(db).await;
-    let again = db.store.execute(&ctx(&cw, "same-key"), Command::RegisterHousehold(h.clone())).await.unwrap();
+    let again = db
+        .store
+        .execute(&ctx(&cw, "same-key"), Command::RegisterHousehold(h.clone()))
+        .await
+        .unwrap();
     assert!(again.replayed);
     assert_eq!(again.outcome, first.outcome);
     assert_eq!(event_count(db).await, events, "a replay writes no event");
     assert_eq!(db.store.counts(&cw).await.unwrap().households, 1);
     // The same key for another request is refused.
     let other = household(XUNCHANG_VILLAGE, 1);
-    let err = db.store.execute(&ctx(&cw, "same-key"), Command::RegisterHousehold(other)).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&cw, "same-key"), Command::RegisterHousehold(other))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::IdempotencyKeyReused), "{err:?}");
     // Another account cannot replay this account's result with the same key and request.
     let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
-    let err = db.store.execute(&ctx(&admin, "same-key"), Command::RegisterHousehold(h.clone())).await.unwrap_err();
+    let err = db
+        .store
+        .execute(
+            &ctx(&admin, "same-key"),
+            Command::RegisterHousehold(h.clone()),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::IdempotencyKeyReused), "{err:?}");
     // Malformed keys.
-    let err = db.store.execute(&ctx(&cw, ""), Command::RegisterHousehold(h.clone())).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&cw, ""), Command::RegisterHousehold(h.clone()))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    let err = db.store.execute(&ctx(&cw, "has space"), Command::RegisterHousehold(h)).await.unwrap_err();
+    let err = db
+        .store
+        .execute(&ctx(&cw, "has space"), Command::RegisterHousehold(h))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
 }
 
@@ -260,7 +376,10 @@ pub async fn concurrent_commands_keep_the_chain(db: &TestDb) {
         let h = per_key.entry(key.clone()).or_insert(h).clone();
         handles.push(tokio::spawn(async move {
             store
-                .execute(&CommandContext::new(actor, key, Utc::now()), Command::RegisterHousehold(h))
+                .execute(
+                    &CommandContext::new(actor, key, Utc::now()),
+                    Command::RegisterHousehold(h),
+                )
                 .await
         }));
     }
@@ -285,35 +404,55 @@ pub async fn households_are_validated(db: &TestDb) {
     let got = db.store.household(&cw, id).await.unwrap();
     assert_eq!(got.members.len(), 3);
     assert_eq!(got.head().unwrap().name.as_str(), "张某华");
-    assert_eq!(got.members[0].birth_date, h.members[0].id_number.birth_date());
+    assert_eq!(
+        got.members[0].birth_date,
+        h.members[0].id_number.birth_date()
+    );
     assert_eq!(got.division_name, "新林村");
     let before = event_count(db).await;
     // The same person cannot be in two households; the error masks the number.
     let mut dup = household(XUNCHANG_VILLAGE, 1);
     dup.members[0].id_number = h.members[1].id_number.clone();
     let err = register(db, &cw, "h2", dup).await.unwrap_err();
-    let StoreError::IdNumberRegistered { member: 1, masked } = &err else { panic!("{err:?}") };
+    let StoreError::IdNumberRegistered { member: 1, masked } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(masked, &h.members[1].id_number.masked());
-    assert!(!err.to_string().contains(h.members[1].id_number.as_str()), "{err}");
+    assert!(
+        !err.to_string().contains(h.members[1].id_number.as_str()),
+        "{err}"
+    );
     // A household needs exactly one head.
     let mut headless = household(XUNCHANG_VILLAGE, 2);
     headless.members[0].relation = Relation::Spouse;
-    assert!(matches!(register(db, &cw, "h3", headless).await.unwrap_err(), StoreError::Invalid(_)));
+    assert!(matches!(
+        register(db, &cw, "h3", headless).await.unwrap_err(),
+        StoreError::Invalid(_)
+    ));
     // Households live at villages.
     let mut at_town = household(XUNCHANG_VILLAGE, 1);
     at_town.division = code(XUNCHANG);
-    assert!(matches!(register(db, &cw, "h4", at_town).await.unwrap_err(), StoreError::Invalid(_)));
+    assert!(matches!(
+        register(db, &cw, "h4", at_town).await.unwrap_err(),
+        StoreError::Invalid(_)
+    ));
     // Failed commands leave nothing behind: no event, no household.
     assert_eq!(event_count(db).await, before);
     assert_eq!(db.store.counts(&cw).await.unwrap().households, 1);
     assert_eq!(db.store.counts(&cw).await.unwrap().members, 3);
     // A village assistant registers in their village only; a reviewer cannot register.
     let va = account(db, "assistant", Role::VillageAssistant, XUNCHANG_VILLAGE).await;
-    register(db, &va, "h5", household(XUNCHANG_VILLAGE, 1)).await.unwrap();
-    let err = register(db, &va, "h6", household("511526101204", 1)).await.unwrap_err();
+    register(db, &va, "h5", household(XUNCHANG_VILLAGE, 1))
+        .await
+        .unwrap();
+    let err = register(db, &va, "h6", household("511526101204", 1))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
     let rv = account(db, "reviewer", Role::TownshipReviewer, XUNCHANG).await;
-    let err = register(db, &rv, "h7", household(XUNCHANG_VILLAGE, 1)).await.unwrap_err();
+    let err = register(db, &rv, "h7", household(XUNCHANG_VILLAGE, 1))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
 }
 
@@ -326,24 +465,51 @@ pub async fn jurisdiction_scoping_holds(db: &TestDb) {
     let ta_sup = account(db, "ta.sup", Role::CountySupervisor, "370900").await;
     let ts_cw = account(db, "ts.cw", Role::TownshipCaseworker, "370902001000").await;
 
-    let a = register(db, &cw_xc, "a", household(XUNCHANG_VILLAGE, 2)).await.unwrap();
-    let b = register(db, &cw_gq, "b", household(GONGQUAN_VILLAGE, 1)).await.unwrap();
-    let c = register(db, &system(), "c", household(LINGWU_VILLAGE, 1)).await.unwrap();
-    let ts_village = db.store.divisions(&ts_cw, None).await.unwrap()
-        .into_iter().find(|d| d.code.level() == jiuzhu_domain::DivisionLevel::Village).unwrap();
-    let d = register(db, &ts_cw, "d", household(ts_village.code.as_str(), 1)).await.unwrap();
+    let a = register(db, &cw_xc, "a", household(XUNCHANG_VILLAGE, 2))
+        .await
+        .unwrap();
+    let b = register(db, &cw_gq, "b", household(GONGQUAN_VILLAGE, 1))
+        .await
+        .unwrap();
+    let c = register(db, &system(), "c", household(LINGWU_VILLAGE, 1))
+        .await
+        .unwrap();
+    let ts_village = db
+        .store
+        .divisions(&ts_cw, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code.level() == jiuzhu_domain::DivisionLevel::Village)
+        .unwrap();
+    let d = register(db, &ts_cw, "d", household(ts_village.code.as_str(), 1))
+        .await
+        .unwrap();
 
     // Guessing another township's id: not found, exactly like a missing id.
-    for (actor, foreign) in [(&cw_xc, b), (&cw_gq, a), (&cw_xc, c), (&gx_admin, c), (&lw_admin, a), (&ts_cw, a)] {
+    for (actor, foreign) in [
+        (&cw_xc, b),
+        (&cw_gq, a),
+        (&cw_xc, c),
+        (&gx_admin, c),
+        (&lw_admin, a),
+        (&ts_cw, a),
+    ] {
         let err = db.store.household(actor, foreign).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
-        let err = db.store.events_for(actor, &format!("household:{foreign}")).await.unwrap_err();
+        let err = db
+            .store
+            .events_for(actor, &format!("household:{foreign}"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     }
     let missing = db.store.household(&cw_xc, 999_999).await.unwrap_err();
     assert!(matches!(missing, StoreError::NotFound(_)));
     // Registering into another township is forbidden.
-    let err = register(db, &cw_xc, "e", household(GONGQUAN_VILLAGE, 1)).await.unwrap_err();
+    let err = register(db, &cw_xc, "e", household(GONGQUAN_VILLAGE, 1))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
 
     let ids = |p: jiuzhu_store::Page<jiuzhu_store::HouseholdSummary>| {
@@ -351,40 +517,100 @@ pub async fn jurisdiction_scoping_holds(db: &TestDb) {
     };
     let all = HouseholdFilter::default();
     let page = PageRequest::default();
-    assert_eq!(ids(db.store.households(&cw_xc, &all, page).await.unwrap()), vec![a]);
-    assert_eq!(ids(db.store.households(&cw_gq, &all, page).await.unwrap()), vec![b]);
-    assert_eq!(ids(db.store.households(&gx_admin, &all, page).await.unwrap()), vec![a, b]);
-    assert_eq!(ids(db.store.households(&lw_admin, &all, page).await.unwrap()), vec![c]);
-    assert_eq!(ids(db.store.households(&ta_sup, &all, page).await.unwrap()), vec![d]);
-    assert_eq!(ids(db.store.households(&system(), &all, page).await.unwrap()).len(), 4);
+    assert_eq!(
+        ids(db.store.households(&cw_xc, &all, page).await.unwrap()),
+        vec![a]
+    );
+    assert_eq!(
+        ids(db.store.households(&cw_gq, &all, page).await.unwrap()),
+        vec![b]
+    );
+    assert_eq!(
+        ids(db.store.households(&gx_admin, &all, page).await.unwrap()),
+        vec![a, b]
+    );
+    assert_eq!(
+        ids(db.store.households(&lw_admin, &all, page).await.unwrap()),
+        vec![c]
+    );
+    assert_eq!(
+        ids(db.store.households(&ta_sup, &all, page).await.unwrap()),
+        vec![d]
+    );
+    assert_eq!(
+        ids(db.store.households(&system(), &all, page).await.unwrap()).len(),
+        4
+    );
     // A filter outside the scope yields nothing rather than leaking.
-    let outside = HouseholdFilter { division: Some(code("640181")) };
-    assert!(db.store.households(&cw_xc, &outside, page).await.unwrap().items.is_empty());
-    let inside = HouseholdFilter { division: Some(code(GONGQUAN)) };
-    assert_eq!(ids(db.store.households(&gx_admin, &inside, page).await.unwrap()), vec![b]);
+    let outside = HouseholdFilter {
+        division: Some(code("640181")),
+    };
+    assert!(
+        db.store
+            .households(&cw_xc, &outside, page)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let inside = HouseholdFilter {
+        division: Some(code(GONGQUAN)),
+    };
+    assert_eq!(
+        ids(db.store.households(&gx_admin, &inside, page).await.unwrap()),
+        vec![b]
+    );
 
     let counts = db.store.counts(&cw_xc).await.unwrap();
-    assert_eq!((counts.townships, counts.households, counts.members, counts.users), (1, 1, 2, 1));
+    assert_eq!(
+        (
+            counts.townships,
+            counts.households,
+            counts.members,
+            counts.users
+        ),
+        (1, 1, 2, 1)
+    );
     let counts = db.store.counts(&gx_admin).await.unwrap();
     assert_eq!((counts.households, counts.members, counts.users), (2, 3, 3));
     assert!(counts.townships >= 13);
     let counts = db.store.counts(&ta_sup).await.unwrap();
     assert_eq!(counts.households, 1);
-    assert!(counts.townships > 50, "泰安市 sees all six counties' townships");
+    assert!(
+        counts.townships > 50,
+        "泰安市 sees all six counties' townships"
+    );
 }
 
 pub async fn pagination_is_stable(db: &TestDb) {
     load(db).await;
     let cw = account(db, "caseworker", Role::TownshipCaseworker, XUNCHANG).await;
     for i in 0..7 {
-        register(db, &cw, &format!("p{i}"), household(XUNCHANG_VILLAGE, 1)).await.unwrap();
+        register(db, &cw, &format!("p{i}"), household(XUNCHANG_VILLAGE, 1))
+            .await
+            .unwrap();
     }
     let filter = HouseholdFilter::default();
-    let p1 = db.store.households(&cw, &filter, PageRequest::new(1, 3)).await.unwrap();
-    let p3 = db.store.households(&cw, &filter, PageRequest::new(3, 3)).await.unwrap();
-    assert_eq!((p1.total, p1.items.len(), p3.items.len(), p1.pages()), (7, 3, 1, 3));
+    let p1 = db
+        .store
+        .households(&cw, &filter, PageRequest::new(1, 3))
+        .await
+        .unwrap();
+    let p3 = db
+        .store
+        .households(&cw, &filter, PageRequest::new(3, 3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (p1.total, p1.items.len(), p3.items.len(), p1.pages()),
+        (7, 3, 1, 3)
+    );
     assert!(p1.items[2].id < p3.items[0].id);
-    let beyond = db.store.households(&cw, &filter, PageRequest::new(9, 3)).await.unwrap();
+    let beyond = db
+        .store
+        .households(&cw, &filter, PageRequest::new(9, 3))
+        .await
+        .unwrap();
     assert!(beyond.items.is_empty());
 }
 
@@ -401,21 +627,74 @@ pub async fn sessions_and_tokens(db: &TestDb) {
         csrf_token: "csrf".into(),
         expires_at: now + Duration::hours(8),
     };
-    db.store.record_login(now, "gx.cw", Some(&creds.user), Some(session)).await.unwrap();
-    let s = db.store.session(&secret_digest("session-secret"), now).await.unwrap().unwrap();
-    assert_eq!((s.user.username.as_str(), s.csrf_token.as_str()), ("gx.cw", "csrf"));
-    assert!(db.store.session(&secret_digest("session-secret"), now + Duration::hours(9)).await.unwrap().is_none());
-    assert!(db.store.session(&secret_digest("other"), now).await.unwrap().is_none());
+    db.store
+        .record_login(now, "gx.cw", Some(&creds.user), Some(session))
+        .await
+        .unwrap();
+    let s = db
+        .store
+        .session(&secret_digest("session-secret"), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (s.user.username.as_str(), s.csrf_token.as_str()),
+        ("gx.cw", "csrf")
+    );
+    assert!(
+        db.store
+            .session(&secret_digest("session-secret"), now + Duration::hours(9))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .session(&secret_digest("other"), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Failed logins are audited too, for known and unknown usernames.
-    db.store.record_login(now, "gx.cw", Some(&creds.user), None).await.unwrap();
-    db.store.record_login(now, "no-such-user", None, None).await.unwrap();
-    let Actor::User(cw_user) = &cw else { unreachable!() };
-    let kinds: Vec<String> = db.store.events_for(&admin, &format!("user:{}", cw_user.id)).await.unwrap()
-        .into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["account.user_created", "account.login_succeeded", "account.login_failed"]);
+    db.store
+        .record_login(now, "gx.cw", Some(&creds.user), None)
+        .await
+        .unwrap();
+    db.store
+        .record_login(now, "no-such-user", None, None)
+        .await
+        .unwrap();
+    let Actor::User(cw_user) = &cw else {
+        unreachable!()
+    };
+    let kinds: Vec<String> = db
+        .store
+        .events_for(&admin, &format!("user:{}", cw_user.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "account.user_created",
+            "account.login_succeeded",
+            "account.login_failed"
+        ]
+    );
     // Logout ends the session.
-    db.store.end_session(&secret_digest("session-secret"), now).await.unwrap();
-    assert!(db.store.session(&secret_digest("session-secret"), now).await.unwrap().is_none());
+    db.store
+        .end_session(&secret_digest("session-secret"), now)
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .session(&secret_digest("session-secret"), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // API tokens: only the digest is stored; deactivation revokes access.
     let issue = Command::IssueApiToken {
         user_id: cw_user.id,
@@ -424,24 +703,69 @@ pub async fn sessions_and_tokens(db: &TestDb) {
         expires_at: now + Duration::days(1),
     };
     db.store.execute(&ctx(&cw, "t1"), issue).await.unwrap();
-    let u = db.store.token_user(&secret_digest("token-secret"), now).await.unwrap().unwrap();
+    let u = db
+        .store
+        .token_user(&secret_digest("token-secret"), now)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(u.id, cw_user.id);
-    assert!(db.store.token_user(&secret_digest("token-secret"), now + Duration::days(2)).await.unwrap().is_none());
+    assert!(
+        db.store
+            .token_user(&secret_digest("token-secret"), now + Duration::days(2))
+            .await
+            .unwrap()
+            .is_none()
+    );
     db.store
-        .execute(&ctx(&admin, "t2"), Command::SetUserActive { user_id: cw_user.id, active: false, reason: "离职".into() })
+        .execute(
+            &ctx(&admin, "t2"),
+            Command::SetUserActive {
+                user_id: cw_user.id,
+                active: false,
+                reason: "离职".into(),
+            },
+        )
         .await
         .unwrap();
-    assert!(db.store.token_user(&secret_digest("token-secret"), now).await.unwrap().is_none());
+    assert!(
+        db.store
+            .token_user(&secret_digest("token-secret"), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Password change by the user ends their sessions.
     let creds = db.store.credentials("gx.admin").await.unwrap().unwrap();
-    let s2 = NewSession { digest: secret_digest("s2"), csrf_token: "c".into(), expires_at: now + Duration::hours(1) };
-    db.store.record_login(now, "gx.admin", Some(&creds.user), Some(s2)).await.unwrap();
-    let Actor::User(admin_user) = &admin else { unreachable!() };
+    let s2 = NewSession {
+        digest: secret_digest("s2"),
+        csrf_token: "c".into(),
+        expires_at: now + Duration::hours(1),
+    };
     db.store
-        .execute(&ctx(&admin, "t3"), Command::SetPassword { user_id: admin_user.id, password_hash: test_hash() })
+        .record_login(now, "gx.admin", Some(&creds.user), Some(s2))
         .await
         .unwrap();
-    assert!(db.store.session(&secret_digest("s2"), now).await.unwrap().is_none());
+    let Actor::User(admin_user) = &admin else {
+        unreachable!()
+    };
+    db.store
+        .execute(
+            &ctx(&admin, "t3"),
+            Command::SetPassword {
+                user_id: admin_user.id,
+                password_hash: test_hash(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .session(&secret_digest("s2"), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let report = db.store.verify_chain().await.unwrap();
     assert!(report.first_break.is_none(), "{:?}", report.first_break);
 }
@@ -450,16 +774,22 @@ pub async fn audit_chain_detects_tampering(db: &TestDb) {
     load(db).await;
     let cw = account(db, "caseworker", Role::TownshipCaseworker, XUNCHANG).await;
     for i in 0..3 {
-        register(db, &cw, &format!("t{i}"), household(XUNCHANG_VILLAGE, 1)).await.unwrap();
+        register(db, &cw, &format!("t{i}"), household(XUNCHANG_VILLAGE, 1))
+            .await
+            .unwrap();
     }
     let clean = db.store.verify_chain().await.unwrap();
     assert!(clean.first_break.is_none(), "{:?}", clean.first_break);
     assert_eq!(clean.events, 5, "divisions + user + 3 households");
     assert_eq!(clean.chains, 2);
     // The append-only triggers refuse plain edits and deletes.
-    let err = db.exec_raw("UPDATE events SET kind = 'x' WHERE chain = '511526' AND seq = 2").await;
+    let err = db
+        .exec_raw("UPDATE events SET kind = 'x' WHERE chain = '511526' AND seq = 2")
+        .await;
     assert!(err.is_err(), "update must be refused");
-    let err = db.exec_raw("DELETE FROM events WHERE chain = '511526' AND seq = 3").await;
+    let err = db
+        .exec_raw("DELETE FROM events WHERE chain = '511526' AND seq = 3")
+        .await;
     assert!(err.is_err(), "delete must be refused");
     // Someone with database access drops the guard and edits a payload.
     let drop_triggers = if db.backend() == "sqlite" {
@@ -484,7 +814,9 @@ pub async fn audit_chain_detects_deletion(db: &TestDb) {
     load(db).await;
     let cw = account(db, "caseworker", Role::TownshipCaseworker, XUNCHANG).await;
     for i in 0..3 {
-        register(db, &cw, &format!("t{i}"), household(XUNCHANG_VILLAGE, 1)).await.unwrap();
+        register(db, &cw, &format!("t{i}"), household(XUNCHANG_VILLAGE, 1))
+            .await
+            .unwrap();
     }
     let drop_triggers = if db.backend() == "sqlite" {
         "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
@@ -493,13 +825,29 @@ pub async fn audit_chain_detects_deletion(db: &TestDb) {
     };
     db.exec_raw(drop_triggers).await.unwrap();
     // Removing the newest event is caught by the chain head.
-    db.exec_raw("DELETE FROM events WHERE chain = '511526' AND seq = 4").await.unwrap();
-    let b = db.store.verify_chain().await.unwrap().first_break.expect("deletion must be detected");
+    db.exec_raw("DELETE FROM events WHERE chain = '511526' AND seq = 4")
+        .await
+        .unwrap();
+    let b = db
+        .store
+        .verify_chain()
+        .await
+        .unwrap()
+        .first_break
+        .expect("deletion must be detected");
     assert_eq!(b.chain, "511526");
     assert!(b.reason.contains("removed"), "{}", b.reason);
     // Removing one in the middle is caught as a gap.
-    db.exec_raw("DELETE FROM events WHERE chain = '511526' AND seq = 2").await.unwrap();
-    let b = db.store.verify_chain().await.unwrap().first_break.expect("gap must be detected");
+    db.exec_raw("DELETE FROM events WHERE chain = '511526' AND seq = 2")
+        .await
+        .unwrap();
+    let b = db
+        .store
+        .verify_chain()
+        .await
+        .unwrap()
+        .first_break
+        .expect("gap must be detected");
     assert_eq!((b.chain.as_str(), b.seq), ("511526", 3));
     assert!(b.reason.contains("gap"), "{}", b.reason);
 }

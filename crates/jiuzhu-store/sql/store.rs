@@ -16,14 +16,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use jiuzhu_domain::{DivisionCode, IdNumber, PersonName, Relation, Role, Sex};
 use jiuzhu_store::command::check_idempotency_key;
-use jiuzhu_store::event::{event_time, ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN};
+use jiuzhu_store::event::{ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN, event_time};
 use jiuzhu_store::{
-    policy, Actor, Command, CommandContext, CommandOutcome, Counts, Division, EventRecord,
-    Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent, NewHousehold,
-    NewSession, NewUser, Page, PageRequest, Result, Session, Store, StoreError, User,
-    UserCredentials, VerifyReport,
+    Actor, Command, CommandContext, CommandOutcome, Counts, Division, EventRecord, Executed,
+    Household, HouseholdFilter, HouseholdSummary, Member, NewEvent, NewHousehold, NewSession,
+    NewUser, Page, PageRequest, Result, Session, Store, StoreError, User, UserCredentials,
+    VerifyReport, policy,
 };
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sqlx::types::Json;
 // `AssertSqlSafe` wraps only SQL assembled from the constant column lists below.
 use sqlx::{AssertSqlSafe, Pool, Row, Transaction};
@@ -110,8 +110,7 @@ fn event_from_row(row: &DbRow) -> Result<EventRecord> {
     })
 }
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, role, division_code, active, created_at";
+const USER_COLUMNS: &str = "id, username, display_name, role, division_code, active, created_at";
 const EVENT_COLUMNS: &str = "chain, seq, kind, subject, occurred_at, actor, actor_role, \
      actor_division, idempotency_key, payload, prev_hash, hash";
 
@@ -123,10 +122,10 @@ pub async fn migrate(pool: &Pool<Db>) -> Result<()> {
         .fetch_one(pool)
         .await
         .unwrap_or(None);
-    if let Some(found) = found {
-        if found > known {
-            return Err(StoreError::SchemaTooNew { found, known });
-        }
+    if let Some(found) = found
+        && found > known
+    {
+        return Err(StoreError::SchemaTooNew { found, known });
     }
     migrator().run(pool).await.map_err(|e| match e {
         sqlx::migrate::MigrateError::Execute(inner)
@@ -175,11 +174,12 @@ impl SqlStore {
         .map_err(db_err)?;
         // An UPDATE takes the row lock (PostgreSQL) and the write lock (SQLite): concurrent
         // appenders to this chain wait here, so sequence numbers never collide.
-        let head = sqlx::query("UPDATE chain_heads SET seq = seq WHERE chain = $1 RETURNING seq, hash")
-            .bind(chain)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        let head =
+            sqlx::query("UPDATE chain_heads SET seq = seq WHERE chain = $1 RETURNING seq, hash")
+                .bind(chain)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db_err)?;
         let mut seq: i64 = get(&head, "seq")?;
         let mut prev: String = get(&head, "hash")?;
         let occurred_at = event_time(at);
@@ -233,11 +233,13 @@ impl SqlStore {
     }
 
     async fn next_id(tx: &mut Tx, counter: &str) -> Result<i64> {
-        sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
-            .bind(counter)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(counter)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
         sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
             .bind(counter)
             .fetch_one(&mut **tx)
@@ -250,11 +252,12 @@ impl SqlStore {
     where
         E: sqlx::Executor<'e, Database = Db>,
     {
-        let row = sqlx::query("SELECT fingerprint, outcome FROM commands WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(exec)
-            .await
-            .map_err(db_err)?;
+        let row =
+            sqlx::query("SELECT fingerprint, outcome FROM commands WHERE idempotency_key = $1")
+                .bind(key)
+                .fetch_optional(exec)
+                .await
+                .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
         let stored: String = get(&row, "fingerprint")?;
         if stored != fingerprint {
@@ -268,12 +271,14 @@ impl SqlStore {
     }
 
     async fn user_in_tx(tx: &mut Tx, id: i64) -> Result<User> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
         user_from_row(&row)
     }
 
@@ -306,12 +311,13 @@ impl SqlStore {
                         "give a reason for deactivating an account".to_string(),
                     ));
                 }
-                if let Actor::User(me) = &ctx.actor {
-                    if me.id == user_id && !active {
-                        return Err(StoreError::Invalid(
-                            "you cannot deactivate your own account".to_string(),
-                        ));
-                    }
+                if let Actor::User(me) = &ctx.actor
+                    && me.id == user_id
+                    && !active
+                {
+                    return Err(StoreError::Invalid(
+                        "you cannot deactivate your own account".to_string(),
+                    ));
                 }
                 sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
                     .bind(user_id)
@@ -371,7 +377,9 @@ impl SqlStore {
                 let target = Self::user_in_tx(tx, user_id).await?;
                 policy::own_or_manage(&ctx.actor, &target)?;
                 if !target.active {
-                    return Err(StoreError::Invalid("the account is deactivated".to_string()));
+                    return Err(StoreError::Invalid(
+                        "the account is deactivated".to_string(),
+                    ));
                 }
                 let label = label.trim().to_string();
                 if label.is_empty() || label.chars().count() > 64 {
@@ -534,7 +542,11 @@ impl SqlStore {
         Ok((
             county,
             CommandOutcome::HouseholdRegistered { household_id: id },
-            vec![NewEvent::new("household.registered", format!("household:{id}"), payload)],
+            vec![NewEvent::new(
+                "household.registered",
+                format!("household:{id}"),
+                payload,
+            )],
         ))
     }
 
@@ -560,7 +572,11 @@ impl SqlStore {
                     relation: relation
                         .parse::<Relation>()
                         .map_err(|e| corrupt("relation", e))?,
-                    sex: if sex == "male" { Sex::Male } else { Sex::Female },
+                    sex: if sex == "male" {
+                        Sex::Male
+                    } else {
+                        Sex::Female
+                    },
                     birth_date: get::<NaiveDate>(r, "birth_date")?,
                 })
             })
@@ -575,7 +591,11 @@ impl SqlStore {
             .map_err(db_err)
     }
 
-    async fn verify_one(&self, chain: &str, report: &mut VerifyReport) -> Result<Option<ChainBreak>> {
+    async fn verify_one(
+        &self,
+        chain: &str,
+        report: &mut VerifyReport,
+    ) -> Result<Option<ChainBreak>> {
         let mut verifier = ChainVerifier::new(chain);
         let mut after = 0_i64;
         loop {
@@ -612,7 +632,9 @@ impl SqlStore {
                 reason: "events exist for a chain without a recorded head".to_string(),
             }));
         };
-        Ok(verifier.finish(get(&head, "seq")?, &get::<String>(&head, "hash")?).err())
+        Ok(verifier
+            .finish(get(&head, "seq")?, &get::<String>(&head, "hash")?)
+            .err())
     }
 }
 
@@ -630,11 +652,13 @@ impl Store for SqlStore {
     }
 
     async fn schema_version(&self) -> Result<i64> {
-        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&self.pool)
-            .await
-            .map(|v| v.unwrap_or(0))
-            .map_err(db_err)
+        sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map(|v| v.unwrap_or(0))
+        .map_err(db_err)
     }
 
     async fn load_divisions(&self, ctx: &CommandContext, rows: &[Division]) -> Result<u64> {
@@ -698,23 +722,27 @@ impl Store for SqlStore {
         .transpose()
     }
 
-    async fn divisions(&self, actor: &Actor, parent: Option<&DivisionCode>) -> Result<Vec<Division>> {
+    async fn divisions(
+        &self,
+        actor: &Actor,
+        parent: Option<&DivisionCode>,
+    ) -> Result<Vec<Division>> {
         let rows = match parent {
-            Some(p) => {
-                sqlx::query(
-                    "SELECT code, name, note FROM divisions WHERE code LIKE $1 AND parent_code = $2 \
+            Some(p) => sqlx::query(
+                "SELECT code, name, note FROM divisions WHERE code LIKE $1 AND parent_code = $2 \
                      ORDER BY code",
+            )
+            .bind(actor.scope().like_pattern())
+            .bind(p.as_str())
+            .fetch_all(&self.pool)
+            .await,
+            None => {
+                sqlx::query(
+                    "SELECT code, name, note FROM divisions WHERE code LIKE $1 ORDER BY code",
                 )
                 .bind(actor.scope().like_pattern())
-                .bind(p.as_str())
                 .fetch_all(&self.pool)
                 .await
-            }
-            None => {
-                sqlx::query("SELECT code, name, note FROM divisions WHERE code LIKE $1 ORDER BY code")
-                    .bind(actor.scope().like_pattern())
-                    .fetch_all(&self.pool)
-                    .await
             }
         }
         .map_err(db_err)?;
@@ -767,7 +795,15 @@ impl Store for SqlStore {
             Err(e) => return Err(db_err(e)),
         }
         let (chain, outcome, events) = Self::run_command(&mut tx, ctx, command).await?;
-        Self::append(&mut tx, &ctx.actor, ctx.now, &ctx.idempotency_key, &chain, events).await?;
+        Self::append(
+            &mut tx,
+            &ctx.actor,
+            ctx.now,
+            &ctx.idempotency_key,
+            &chain,
+            events,
+        )
+        .await?;
         sqlx::query("UPDATE commands SET chain = $2, outcome = $3 WHERE idempotency_key = $1")
             .bind(&ctx.idempotency_key)
             .bind(&chain)
@@ -820,7 +856,10 @@ impl Store for SqlStore {
         }
         let pattern = actor.scope().like_pattern();
         let total = self
-            .count("SELECT COUNT(*) FROM users WHERE division_code LIKE $1", &pattern)
+            .count(
+                "SELECT COUNT(*) FROM users WHERE division_code LIKE $1",
+                &pattern,
+            )
             .await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE division_code LIKE $1 ORDER BY id LIMIT $2 OFFSET $3"
@@ -1062,13 +1101,22 @@ impl Store for SqlStore {
         let p = actor.scope().like_pattern();
         Ok(Counts {
             townships: self
-                .count("SELECT COUNT(*) FROM divisions WHERE code LIKE $1 AND level = '乡级'", &p)
+                .count(
+                    "SELECT COUNT(*) FROM divisions WHERE code LIKE $1 AND level = '乡级'",
+                    &p,
+                )
                 .await?,
             villages: self
-                .count("SELECT COUNT(*) FROM divisions WHERE code LIKE $1 AND level = '村级'", &p)
+                .count(
+                    "SELECT COUNT(*) FROM divisions WHERE code LIKE $1 AND level = '村级'",
+                    &p,
+                )
                 .await?,
             households: self
-                .count("SELECT COUNT(*) FROM households WHERE division_code LIKE $1", &p)
+                .count(
+                    "SELECT COUNT(*) FROM households WHERE division_code LIKE $1",
+                    &p,
+                )
                 .await?,
             members: self
                 .count(

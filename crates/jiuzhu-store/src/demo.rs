@@ -10,11 +10,11 @@ use jiuzhu_domain::{DivisionCode, DivisionLevel, IdNumber, PersonName, Relation,
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::auth::{hash_password, Actor};
+use crate::Store;
+use crate::auth::{Actor, hash_password};
 use crate::command::{Command, CommandContext};
 use crate::error::{Result, StoreError};
 use crate::model::{Division, NewHousehold, NewMember, NewUser};
-use crate::Store;
 
 /// The password of every demo account. Demo databases are for trying jiuzhu out only.
 pub const DEMO_PASSWORD: &str = "jiuzhu-demo";
@@ -82,7 +82,8 @@ pub fn accounts(divisions: &[Division]) -> Result<Vec<DemoAccount>> {
             .cloned()
             .ok_or_else(|| missing("entry"))?;
         let town = under(DivisionLevel::Township, &root).ok_or_else(|| missing("township"))?;
-        let village = under(DivisionLevel::Village, &town.code).ok_or_else(|| missing("village"))?;
+        let village =
+            under(DivisionLevel::Village, &town.code).ok_or_else(|| missing("village"))?;
         for role in Role::ALL {
             let at = match role.tier() {
                 jiuzhu_domain::Tier::County => &root_div,
@@ -101,17 +102,18 @@ pub fn accounts(divisions: &[Division]) -> Result<Vec<DemoAccount>> {
 }
 
 const SURNAMES: &[char] = &[
-    '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡',
-    '郭', '何', '高', '林', '罗', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹',
+    '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭',
+    '何', '高', '林', '罗', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹',
 ];
 const GIVEN: &[char] = &[
-    '华', '明', '芳', '军', '英', '平', '强', '兰', '红', '伟', '霞', '杰', '梅', '勇', '玲',
-    '涛', '琴', '斌', '静', '波', '燕', '峰', '丽', '刚', '萍', '辉', '娟', '成', '慧', '林',
+    '华', '明', '芳', '军', '英', '平', '强', '兰', '红', '伟', '霞', '杰', '梅', '勇', '玲', '涛',
+    '琴', '斌', '静', '波', '燕', '峰', '丽', '刚', '萍', '辉', '娟', '成', '慧', '林',
 ];
 
 fn demo_name(rng: &mut StdRng, surname: char) -> Result<PersonName> {
     let given = GIVEN[rng.random_range(0..GIVEN.len())];
-    PersonName::parse(&format!("{surname}某{given}")).map_err(|e| StoreError::Invalid(e.to_string()))
+    PersonName::parse(&format!("{surname}某{given}"))
+        .map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 fn demo_id(
@@ -143,7 +145,9 @@ fn birth(rng: &mut StdRng, from_year: i32, to_year: i32) -> NaiveDate {
 /// Generates `n` fictitious households spread over `villages`, deterministic for a seed.
 pub fn households(villages: &[Division], n: usize, seed: u64) -> Result<Vec<NewHousehold>> {
     if villages.is_empty() {
-        return Err(StoreError::Invalid("no villages to put demo households in".into()));
+        return Err(StoreError::Invalid(
+            "no villages to put demo households in".into(),
+        ));
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let mut used = HashSet::new();
@@ -226,7 +230,9 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
             division: a.division.clone(),
             password_hash: hash,
         });
-        store.execute(&ctx(format!("demo:user:{}", a.username)), cmd).await?;
+        store
+            .execute(&ctx(format!("demo:user:{}", a.username)), cmd)
+            .await?;
     }
 
     let mut households_created = 0;
@@ -241,7 +247,10 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
             .enumerate()
         {
             store
-                .execute(&ctx(format!("demo:household:{i}")), Command::RegisterHousehold(h))
+                .execute(
+                    &ctx(format!("demo:household:{i}")),
+                    Command::RegisterHousehold(h),
+                )
                 .await?;
             households_created += 1;
         }
@@ -275,7 +284,10 @@ mod tests {
             }
         }
         // deterministic
-        assert_eq!(households(&villages, 5, 7).unwrap(), households(&villages, 5, 7).unwrap());
+        assert_eq!(
+            households(&villages, 5, 7).unwrap(),
+            households(&villages, 5, 7).unwrap()
+        );
         let acc = accounts(&divisions).unwrap();
         assert_eq!(acc.len(), 40);
         for a in &acc {

@@ -58,15 +58,17 @@ pub fn parse(text: &str) -> Result<Vec<Division>, DivisionFileError> {
             return Err(fail(format!("code {code} appears twice")));
         }
         let parent = code.parent();
-        if let Some(p) = &parent {
-            if !seen.contains(p.as_str()) {
-                return Err(fail(format!(
-                    "parent {p} of {code} is missing or comes later in the file"
-                )));
-            }
+        if let Some(p) = &parent
+            && !seen.contains(p.as_str())
+        {
+            return Err(fail(format!(
+                "parent {p} of {code} is missing or comes later in the file"
+            )));
         }
         if !names.insert((parent.map(|p| p.to_string()), name.clone())) {
-            return Err(fail(format!("name {name} appears twice under the same parent")));
+            return Err(fail(format!(
+                "name {name} appears twice under the same parent"
+            )));
         }
         out.push(Division {
             code,
@@ -94,10 +96,22 @@ mod tests {
             "640181", "650205", "330212", "511526", "370900", "370902", "370911", "370921",
             "370923", "370982", "370983",
         ] {
-            assert!(rows.iter().any(|d| d.code.as_str() == code), "{code} missing");
+            assert!(
+                rows.iter().any(|d| d.code.as_str() == code),
+                "{code} missing"
+            );
         }
         let by_name = |n: &str| rows.iter().any(|d| d.name == n);
-        for town in ["巡场镇", "珙泉镇", "底洞镇", "孝儿镇", "沐滩镇", "王家镇", "柳树街街道", "乌尔禾镇"] {
+        for town in [
+            "巡场镇",
+            "珙泉镇",
+            "底洞镇",
+            "孝儿镇",
+            "沐滩镇",
+            "王家镇",
+            "柳树街街道",
+            "乌尔禾镇",
+        ] {
             assert!(by_name(town), "{town} missing");
         }
     }

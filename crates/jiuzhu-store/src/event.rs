@@ -246,8 +246,10 @@ mod tests {
 
     #[test]
     fn key_order_does_not_change_the_hash() {
-        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":2,"x":[3,{"q":1,"p":2}]}}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{"a":{"x":[3,{"p":2,"q":1}],"y":2},"b":1}"#).unwrap();
+        let a: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"y":2,"x":[3,{"q":1,"p":2}]}}"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"a":{"x":[3,{"p":2,"q":1}],"y":2},"b":1}"#).unwrap();
         let mut ea = event(1, GENESIS_HASH, a);
         let mut eb = ea.clone();
         eb.payload = b;

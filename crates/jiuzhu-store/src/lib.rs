@@ -47,8 +47,11 @@ pub trait Store: Send + Sync {
     async fn division(&self, code: &DivisionCode) -> Result<Option<Division>>;
 
     /// Divisions inside the actor's scope, optionally only direct children of `parent`.
-    async fn divisions(&self, actor: &Actor, parent: Option<&DivisionCode>)
-    -> Result<Vec<Division>>;
+    async fn divisions(
+        &self,
+        actor: &Actor,
+        parent: Option<&DivisionCode>,
+    ) -> Result<Vec<Division>>;
 
     // ---- commands ----------------------------------------------------------------------
 

@@ -267,7 +267,12 @@ mod tests {
         let p = PageRequest::new(0, 1000);
         assert_eq!((p.page, p.per_page, p.offset()), (1, 200, 0));
         assert_eq!(PageRequest::new(3, 20).offset(), 40);
-        let page: Page<u8> = Page { items: vec![], total: 41, page: 1, per_page: 20 };
+        let page: Page<u8> = Page {
+            items: vec![],
+            total: 41,
+            page: 1,
+            per_page: 20,
+        };
         assert_eq!(page.pages(), 3);
     }
 }

@@ -56,10 +56,7 @@ pub fn register_household(actor: &Actor, division: &DivisionCode) -> Result<()> 
         Actor::User(u) if u.role.may_register_households() => {
             actor.scope().require(division, "division")
         }
-        Actor::User(u) => forbidden(format!(
-            "role {} cannot register households",
-            u.role
-        )),
+        Actor::User(u) => forbidden(format!("role {} cannot register households", u.role)),
     }
 }
 
