@@ -363,15 +363,12 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             reason,
         } => {
             let store = open_store(&url(db)).await?;
-            let creds = store
-                .credentials(&username)
-                .await?
-                .ok_or_else(|| anyhow!("no user named {username}"))?;
+            let user = find_user(&*store, &username).await?;
             store
                 .execute(
                     &cli_ctx()?,
                     Command::SetUserActive {
-                        user_id: creds.user.id,
+                        user_id: user.id,
                         active: false,
                         reason,
                     },
@@ -386,10 +383,7 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             password_stdin,
         } => {
             let store = open_store(&url(db)).await?;
-            let creds = store
-                .credentials(&username)
-                .await?
-                .ok_or_else(|| anyhow!("no user named {username}"))?;
+            let user = find_user(&*store, &username).await?;
             let (password, generated) = new_password(password_stdin)?;
             let shown = password.clone();
             let password_hash =
@@ -398,7 +392,7 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
                 .execute(
                     &cli_ctx()?,
                     Command::SetPassword {
-                        user_id: creds.user.id,
+                        user_id: user.id,
                         password_hash,
                     },
                 )
@@ -410,6 +404,15 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The account with this username, or an error saying there is none.
+async fn find_user(store: &dyn Store, username: &str) -> anyhow::Result<jiuzhu_store::User> {
+    Ok(store
+        .credentials(username)
+        .await?
+        .ok_or_else(|| anyhow!("no user named {username}; see `jiuzhu user list`"))?
+        .user)
 }
 
 async fn serve(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use jiuzhu_server::{AppState, serve};
 use jiuzhu_store::demo::{DEMO_PASSWORD, seed};
-use jiuzhu_store::{Actor, HouseholdFilter, PageRequest, Store, UserActor};
+use jiuzhu_store::{Actor, HouseholdFilter, PageRequest, Store};
 use jiuzhu_store_tests::TestDb;
 use thirtyfour::prelude::*;
 
@@ -98,13 +98,13 @@ async fn browser(driver_url: &str) -> WebDriver {
 }
 
 async fn actor(store: &dyn Store, username: &str) -> Actor {
-    let c = store.credentials(username).await.unwrap().unwrap();
-    Actor::User(UserActor {
-        id: c.user.id,
-        username: c.user.username,
-        role: c.user.role,
-        division: c.user.division,
-    })
+    store
+        .credentials(username)
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .actor()
 }
 
 async fn login(driver: &WebDriver, base: &str, username: &str) -> WebDriverResult<()> {

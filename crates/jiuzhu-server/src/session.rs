@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiuzhu_store::auth::{secret_digest, verify_password};
-use jiuzhu_store::{Actor, StoreError, User, UserActor};
+use jiuzhu_store::{Actor, StoreError, User};
 
 use crate::AppState;
 use crate::api::ApiError;
@@ -23,12 +23,7 @@ use crate::util::{SESSION_COOKIE, cookie, ct_eq};
 
 /// The actor a logged-in user acts as.
 pub(crate) fn actor_of(user: &User) -> Actor {
-    Actor::User(UserActor {
-        id: user.id,
-        username: user.username.clone(),
-        role: user.role,
-        division: user.division.clone(),
-    })
+    user.actor()
 }
 
 /// A user logged in through the browser.

@@ -4,42 +4,30 @@
 //! under READ COMMITTED with unique constraints as the last line against races.
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
 use jiuzhu_store::error::redact_url;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, SqlStr};
 
 pub type Db = sqlx::Postgres;
 const BACKEND: &str = "postgres";
 
-/// The embedded migrations, in order. Never edit an applied migration: add a new one.
-pub fn migrator() -> Migrator {
-    let m = |version: i64, description: &'static str, sql: &'static str| {
-        Migration::new(
-            version,
-            Cow::Borrowed(description),
-            MigrationType::Simple,
-            SqlStr::from_static(sql),
-            false,
-        )
-    };
-    Migrator::with_migrations(vec![
-        m(
-            1,
-            "foundation",
-            include_str!("../migrations/0001_foundation.sql"),
-        ),
-        m(
-            2,
-            "households",
-            include_str!("../migrations/0002_households.sql"),
-        ),
-    ])
-}
+/// The migrations (version, description, SQL), embedded. Never edit an applied one: add a
+/// new one, with the same number in both backends.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "households",
+        include_str!("../migrations/0002_households.sql"),
+    ),
+];
 
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
     pool.begin().await

@@ -3,7 +3,7 @@
 // defined:
 //   type Db                       the sqlx database type
 //   const BACKEND: &str           "sqlite" or "postgres"
-//   fn migrator() -> Migrator     the backend's embedded migrations
+//   const MIGRATIONS: &[(i64, &str, &str)]   the backend's migrations (version, name, SQL)
 //   async fn begin_write(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
 //   fn classify(&sqlx::Error) -> Option<StoreError>   backend-specific error codes
 // The SQL here is portable between the two: `$n` placeholders, `ON CONFLICT`, `RETURNING`,
@@ -24,9 +24,10 @@ use jiuzhu_store::{
     VerifyReport, policy,
 };
 use serde_json::{Value, json};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::types::Json;
 // `AssertSqlSafe` wraps only SQL assembled from the constant column lists below.
-use sqlx::{AssertSqlSafe, Pool, Row, Transaction};
+use sqlx::{AssertSqlSafe, Pool, Row, SqlStr, Transaction};
 
 type Tx = Transaction<'static, Db>;
 type DbRow = <Db as sqlx::Database>::Row;
@@ -113,6 +114,25 @@ fn event_from_row(row: &DbRow) -> Result<EventRecord> {
 const USER_COLUMNS: &str = "id, username, display_name, role, division_code, active, created_at";
 const EVENT_COLUMNS: &str = "chain, seq, kind, subject, occurred_at, actor, actor_role, \
      actor_division, idempotency_key, payload, prev_hash, hash";
+
+/// The embedded migrations of this backend, in order, from its `MIGRATIONS` table of
+/// (version, description, SQL). Never edit an applied migration: add a new one.
+pub fn migrator() -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    std::borrow::Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
 
 /// Runs the embedded migrations, refusing a database that a newer jiuzhu has migrated.
 pub async fn migrate(pool: &Pool<Db>) -> Result<()> {
@@ -929,12 +949,7 @@ impl Store for SqlStore {
             ),
         };
         let actor = match user {
-            Some(u) => Actor::User(jiuzhu_store::UserActor {
-                id: u.id,
-                username: u.username.clone(),
-                role: u.role,
-                division: u.division.clone(),
-            }),
+            Some(u) => u.actor(),
             None => Actor::system("anonymous"),
         };
         let key = format!("login:{}", jiuzhu_store::auth::new_secret()?);
@@ -980,12 +995,7 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let actor = Actor::User(jiuzhu_store::UserActor {
-            id: u.id,
-            username: u.username.clone(),
-            role: u.role,
-            division: u.division.clone(),
-        });
+        let actor = u.actor();
         let key = format!("logout:{}", jiuzhu_store::auth::new_secret()?);
         Self::append(
             &mut tx,

@@ -33,6 +33,18 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+impl User {
+    /// The actor this account acts as.
+    pub fn actor(&self) -> crate::Actor {
+        crate::Actor::User(crate::UserActor {
+            id: self.id,
+            username: self.username.clone(),
+            role: self.role,
+            division: self.division.clone(),
+        })
+    }
+}
+
 /// An account with its password hash, for login only.
 #[derive(Debug, Clone)]
 pub struct UserCredentials {

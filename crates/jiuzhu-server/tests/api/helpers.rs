@@ -6,9 +6,7 @@ use chrono::{NaiveDate, Utc};
 use jiuzhu_domain::{DivisionCode, IdNumber, PersonName, Relation};
 use jiuzhu_server::{AppState, serve};
 use jiuzhu_store::demo::{DEMO_PASSWORD, seed};
-use jiuzhu_store::{
-    Actor, Command, CommandContext, CommandOutcome, NewHousehold, NewMember, UserActor,
-};
+use jiuzhu_store::{Actor, Command, CommandContext, CommandOutcome, NewHousehold, NewMember};
 use jiuzhu_store_tests::TestDb;
 use reqwest::redirect::Policy;
 use tokio::sync::oneshot;
@@ -92,19 +90,14 @@ impl TestApp {
 
     /// The account's actor, read from the store.
     pub async fn actor(&self, username: &str) -> Actor {
-        let c = self
-            .db
+        self.db
             .store
             .credentials(username)
             .await
             .expect("credentials")
-            .expect("demo account exists");
-        Actor::User(UserActor {
-            id: c.user.id,
-            username: c.user.username,
-            role: c.user.role,
-            division: c.user.division,
-        })
+            .expect("demo account exists")
+            .user
+            .actor()
     }
 
     /// GET /login and the CSRF token of its form.
