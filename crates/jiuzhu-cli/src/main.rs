@@ -40,7 +40,12 @@ struct Cli {
 #[derive(Args, Clone)]
 struct DbArg {
     /// Database URL: sqlite://PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
-    #[arg(long = "db", env = "JIUZHU_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long = "db",
+        env = "JIUZHU_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     db: Option<String>,
 }
 

@@ -124,7 +124,8 @@ async fn login(driver: &WebDriver, base: &str, username: &str) -> WebDriverResul
         .await?
         .click()
         .await?;
-    driver.find(By::Id("count-households")).await?;
+    // The click navigates asynchronously: wait for the home page to arrive.
+    driver.query(By::Id("count-households")).first().await?;
     Ok(())
 }
 
@@ -135,7 +136,7 @@ async fn logout(driver: &WebDriver, base: &str) -> WebDriverResult<()> {
         .await?
         .click()
         .await?;
-    driver.find(By::Id("username")).await?;
+    driver.query(By::Id("username")).first().await?;
     Ok(())
 }
 
