@@ -2,11 +2,16 @@
 //! jurisdictions. No I/O, no async, no SQL, no HTTP.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
+pub mod deadline;
+pub mod delegation;
 pub mod division;
 pub mod household;
 pub mod id_number;
 pub mod money;
 pub mod name;
+pub mod profile;
+pub mod program;
 pub mod role;
 
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel, TownshipKind};
@@ -14,4 +19,5 @@ pub use household::{Relation, UnknownRelation};
 pub use id_number::{IdNumber, IdNumberError, Sex};
 pub use money::{Fen, FenParseError};
 pub use name::{PersonName, PersonNameError};
+pub use program::{Program, UnknownProgram};
 pub use role::{Role, Tier, UnknownRole};
