@@ -15,17 +15,11 @@ const BACKEND: &str = "sqlite";
 
 /// The migrations (version, description, SQL), embedded. Never edit an applied one: add a
 /// new one, with the same number in both backends.
+#[rustfmt::skip]
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../migrations/0001_foundation.sql"),
-    ),
-    (
-        2,
-        "households",
-        include_str!("../migrations/0002_households.sql"),
-    ),
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "households", include_str!("../migrations/0002_households.sql")),
+    (3, "delegation", include_str!("../migrations/0003_delegation.sql")),
 ];
 
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {

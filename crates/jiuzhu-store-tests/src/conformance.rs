@@ -2,11 +2,12 @@
 //! failed expectation. `tests/sqlite.rs` and `tests/postgres.rs` run each of them.
 
 use chrono::{Duration, NaiveDate, Utc};
-use jiuzhu_domain::{DivisionCode, IdNumber, PersonName, Relation, Role};
+use jiuzhu_domain::delegation::{Authority, CountyReason};
+use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, Role};
 use jiuzhu_store::auth::{UserActor, hash_password, secret_digest};
 use jiuzhu_store::{
-    Actor, Command, CommandContext, CommandOutcome, HouseholdFilter, NewHousehold, NewMember,
-    NewSession, NewUser, PageRequest, SCHEMA_VERSION, StoreError, divisions,
+    Actor, Command, CommandContext, CommandOutcome, HouseholdFilter, NewGrant, NewHousehold,
+    NewMember, NewSession, NewUser, PageRequest, SCHEMA_VERSION, StoreError, divisions,
 };
 
 use crate::TestDb;
@@ -863,4 +864,253 @@ pub async fn demo_seed_is_repeatable(db: &TestDb) {
     assert_eq!((counts.households, counts.users), (50, 40));
     let report = db.store.verify_chain().await.unwrap();
     assert!(report.first_break.is_none());
+}
+
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("test date")
+}
+
+async fn grant(
+    db: &TestDb,
+    actor: &Actor,
+    key: &str,
+    program: Program,
+    township: &str,
+    from: &str,
+    cap_yuan: Option<i64>,
+) -> Result<i64, StoreError> {
+    let cmd = Command::GrantDelegation(NewGrant {
+        program,
+        township: code(township),
+        from: date(from),
+        until: None,
+        cap: cap_yuan.and_then(Fen::from_yuan),
+        basis: "珙县社会救助确认权委托下放乡镇试点工作实施方案".into(),
+    });
+    match db.store.execute(&ctx(actor, key), cmd).await?.outcome {
+        CommandOutcome::DelegationGranted { grant_id } => Ok(grant_id),
+        other => panic!("unexpected outcome {other:?}"),
+    }
+}
+
+pub const XIAOER: &str = "511526102000"; // 珙县 孝儿镇, pilot town
+pub const LUOHAI: &str = "511526106000"; // 珙县 洛亥镇, from 2020-10-01
+
+pub async fn delegation_grants_answer_authority(db: &TestDb) {
+    load(db).await;
+    let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
+    let lw_admin = account(db, "lw.admin", Role::CountyAdmin, "640181").await;
+    let cw = account(db, "xe.cw", Role::TownshipCaseworker, XIAOER).await;
+
+    let dibao = grant(db, &admin, "g1", Program::Dibao, XIAOER, "2020-05-01", None)
+        .await
+        .unwrap();
+    grant(
+        db,
+        &admin,
+        "g2",
+        Program::Linshi,
+        XIAOER,
+        "2020-05-01",
+        Some(3000),
+    )
+    .await
+    .unwrap();
+    grant(db, &admin, "g3", Program::Dibao, LUOHAI, "2020-10-01", None)
+        .await
+        .unwrap();
+
+    let who = |program, town: &'static str, day: &'static str, yuan: Option<i64>| {
+        let store = db.store.clone();
+        let admin = admin.clone();
+        async move {
+            store
+                .authority(
+                    &admin,
+                    program,
+                    &code(town),
+                    date(day),
+                    yuan.and_then(Fen::from_yuan),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // 珙县: 孝儿镇 on 2020-04-30 → county, on 2020-05-01 → township.
+    assert!(matches!(
+        who(Program::Dibao, XIAOER, "2020-04-30", None).await,
+        Authority::County {
+            reason: CountyReason::NotYetInForce { .. },
+            ..
+        }
+    ));
+    assert_eq!(
+        who(Program::Dibao, XIAOER, "2020-05-01", None).await,
+        Authority::Township {
+            township: code(XIAOER),
+            grant_id: dibao
+        }
+    );
+    // A non-pilot town on 2020-09-30 → county, on 2020-10-01 → township.
+    assert!(
+        !who(Program::Dibao, LUOHAI, "2020-09-30", None)
+            .await
+            .is_township()
+    );
+    assert!(
+        who(Program::Dibao, LUOHAI, "2020-10-01", None)
+            .await
+            .is_township()
+    );
+    // 临时救助 of 3,500 yuan → county; 3,000 → township.
+    assert!(matches!(
+        who(Program::Linshi, XIAOER, "2021-01-01", Some(3500)).await,
+        Authority::County {
+            reason: CountyReason::AboveCap { .. },
+            ..
+        }
+    ));
+    assert!(
+        who(Program::Linshi, XIAOER, "2021-01-01", Some(3000))
+            .await
+            .is_township()
+    );
+
+    // Who may grant: not a caseworker, not another county's admin; only townships.
+    let err = grant(db, &cw, "g4", Program::Tekun, XIAOER, "2021-01-01", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    let err = grant(
+        db,
+        &lw_admin,
+        "g5",
+        Program::Tekun,
+        XIAOER,
+        "2021-01-01",
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    let err = grant(
+        db,
+        &admin,
+        "g6",
+        Program::Tekun,
+        "511526",
+        "2021-01-01",
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    // Overlapping grants of one program to one township are refused.
+    let err = grant(db, &admin, "g7", Program::Dibao, XIAOER, "2022-01-01", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+    // Revocation: from a date, with a reason, once; audited; then a renewal is possible.
+    let revoke = |reason: &str| Command::RevokeDelegation {
+        grant_id: dibao,
+        effective: date("2023-03-01"),
+        reason: reason.into(),
+    };
+    let err = db
+        .store
+        .execute(&ctx(&lw_admin, "r1"), revoke("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let err = db
+        .store
+        .execute(&ctx(&admin, "r2"), revoke("  "))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    db.store
+        .execute(&ctx(&admin, "r3"), revoke("抽查发现问题，收回确认权"))
+        .await
+        .unwrap();
+    let err = db
+        .store
+        .execute(&ctx(&admin, "r4"), revoke("again"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(
+        who(Program::Dibao, XIAOER, "2023-02-28", None)
+            .await
+            .is_township()
+    );
+    assert!(matches!(
+        who(Program::Dibao, XIAOER, "2023-03-01", None).await,
+        Authority::County {
+            reason: CountyReason::Revoked { .. },
+            ..
+        }
+    ));
+    let renewed = grant(db, &admin, "g8", Program::Dibao, XIAOER, "2023-06-01", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        who(Program::Dibao, XIAOER, "2023-06-01", None).await,
+        Authority::Township {
+            township: code(XIAOER),
+            grant_id: renewed
+        }
+    );
+
+    // Scoping: the township sees its own grants; another county sees none of them.
+    let own = db.store.grants(&cw, None, None).await.unwrap();
+    assert_eq!(own.len(), 3);
+    assert!(own.iter().all(|g| g.township.as_str() == XIAOER));
+    assert!(
+        db.store
+            .grants(&lw_admin, None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = db
+        .store
+        .authority(
+            &lw_admin,
+            Program::Dibao,
+            &code(XIAOER),
+            date("2021-01-01"),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    let revoked = db
+        .store
+        .grants(&admin, Some(&code(XIAOER)), Some(Program::Dibao))
+        .await
+        .unwrap();
+    assert_eq!(
+        revoked[0].revoked.as_ref().map(|r| r.effective),
+        Some(date("2023-03-01"))
+    );
+
+    // The history is in the event log.
+    let kinds: Vec<String> = db
+        .store
+        .events_for(&admin, &format!("grant:{dibao}"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["delegation.granted", "delegation.revoked"]);
+    assert!(
+        db.store
+            .events_for(&lw_admin, &format!("grant:{dibao}"))
+            .await
+            .is_err()
+    );
+    let report = db.store.verify_chain().await.unwrap();
+    assert!(report.first_break.is_none(), "{:?}", report.first_break);
 }

@@ -14,14 +14,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use jiuzhu_domain::{DivisionCode, IdNumber, PersonName, Relation, Role, Sex};
+use jiuzhu_domain::delegation::{Grant, Revocation};
+use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, Role, Sex};
 use jiuzhu_store::command::check_idempotency_key;
 use jiuzhu_store::event::{ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN, event_time};
 use jiuzhu_store::{
     Actor, Command, CommandContext, CommandOutcome, Counts, Division, EventRecord, Executed,
-    Household, HouseholdFilter, HouseholdSummary, Member, NewEvent, NewHousehold, NewSession,
-    NewUser, Page, PageRequest, Result, Session, Store, StoreError, User, UserCredentials,
-    VerifyReport, policy,
+    Household, HouseholdFilter, HouseholdSummary, Member, NewEvent, NewGrant, NewHousehold,
+    NewSession, NewUser, Page, PageRequest, Result, Session, Store, StoreError, User,
+    UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -111,7 +112,30 @@ fn event_from_row(row: &DbRow) -> Result<EventRecord> {
     })
 }
 
+fn grant_from_row(row: &DbRow) -> Result<Grant> {
+    let program: String = get(row, "program")?;
+    let revoked_from: Option<NaiveDate> = get(row, "revoked_from")?;
+    let revoke_reason: Option<String> = get(row, "revoke_reason")?;
+    Ok(Grant {
+        id: get(row, "id")?,
+        program: program
+            .parse::<Program>()
+            .map_err(|e| corrupt("program", e))?,
+        township: division_col(row, "township_code")?,
+        from: get(row, "valid_from")?,
+        until: get(row, "valid_until")?,
+        cap: get::<Option<i64>>(row, "cap_fen")?.map(Fen::new),
+        basis: get(row, "basis")?,
+        revoked: revoked_from.map(|effective| Revocation {
+            effective,
+            reason: revoke_reason.unwrap_or_default(),
+        }),
+    })
+}
+
 const USER_COLUMNS: &str = "id, username, display_name, role, division_code, active, created_at";
+const GRANT_COLUMNS: &str = "id, program, township_code, valid_from, valid_until, cap_fen, \
+     basis, revoked_from, revoke_reason";
 const EVENT_COLUMNS: &str = "chain, seq, kind, subject, occurred_at, actor, actor_role, \
      actor_division, idempotency_key, payload, prev_hash, hash";
 
@@ -430,6 +454,12 @@ impl SqlStore {
                 ))
             }
             Command::RegisterHousehold(h) => Self::register_household(tx, ctx, h).await,
+            Command::GrantDelegation(g) => Self::grant_delegation(tx, ctx, g).await,
+            Command::RevokeDelegation {
+                grant_id,
+                effective,
+                reason,
+            } => Self::revoke_delegation(tx, ctx, grant_id, effective, reason).await,
         }
     }
 
@@ -566,6 +596,138 @@ impl SqlStore {
                 "household.registered",
                 format!("household:{id}"),
                 payload,
+            )],
+        ))
+    }
+
+    async fn grants_in_tx(
+        tx: &mut Tx,
+        township: &DivisionCode,
+        program: Program,
+    ) -> Result<Vec<Grant>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {GRANT_COLUMNS} FROM delegation_grants WHERE township_code = $1 AND program = $2"
+        )))
+        .bind(township.as_str())
+        .bind(program.as_str())
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
+    async fn grant_delegation(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        new: NewGrant,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let mut grant = new.to_grant();
+        grant
+            .check()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        policy::manage_delegation(&ctx.actor, &grant.township)?;
+        if !Self::division_exists(tx, &grant.township).await? {
+            return Err(StoreError::Invalid(format!(
+                "township {} is not in the jurisdiction table",
+                grant.township
+            )));
+        }
+        if let Some(existing) = Self::grants_in_tx(tx, &grant.township, grant.program)
+            .await?
+            .into_iter()
+            .find(|g| g.overlaps(&grant))
+        {
+            return Err(StoreError::Conflict(format!(
+                "grant {} already gives {} to {} from {}; revoke it or start after it ends",
+                existing.id, grant.program, grant.township, existing.from
+            )));
+        }
+        let county = grant.township.county_prefix().to_string();
+        grant.id = Self::next_id(tx, "grant").await?;
+        sqlx::query(
+            "INSERT INTO delegation_grants (county_code, id, program, township_code, valid_from, \
+             valid_until, cap_fen, basis, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&county)
+        .bind(grant.id)
+        .bind(grant.program.as_str())
+        .bind(grant.township.as_str())
+        .bind(grant.from)
+        .bind(grant.until)
+        .bind(grant.cap.map(|c| c.fen()))
+        .bind(&grant.basis)
+        .bind(ctx.now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok((
+            county,
+            CommandOutcome::DelegationGranted { grant_id: grant.id },
+            vec![NewEvent::new(
+                "delegation.granted",
+                format!("grant:{}", grant.id),
+                json!({
+                    "grant_id": grant.id,
+                    "program": grant.program,
+                    "township": grant.township,
+                    "from": grant.from,
+                    "until": grant.until,
+                    "cap_fen": grant.cap,
+                    "basis": grant.basis,
+                }),
+            )],
+        ))
+    }
+
+    async fn revoke_delegation(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        grant_id: i64,
+        effective: NaiveDate,
+        reason: String,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {GRANT_COLUMNS} FROM delegation_grants WHERE id = $1"
+        )))
+        .bind(grant_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
+        let grant = grant_from_row(&row)?;
+        // Outside the actor's jurisdiction a grant is "not found", like everything else.
+        if !ctx.actor.scope().contains(&grant.township) {
+            return Err(StoreError::NotFound(format!("grant {grant_id}")));
+        }
+        policy::manage_delegation(&ctx.actor, &grant.township)?;
+        let reason = reason.trim().to_string();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid(
+                "give the reason for the revocation".to_string(),
+            ));
+        }
+        if let Some(r) = &grant.revoked {
+            return Err(StoreError::Conflict(format!(
+                "grant {grant_id} was already revoked from {}",
+                r.effective
+            )));
+        }
+        sqlx::query(
+            "UPDATE delegation_grants SET revoked_from = $2, revoke_reason = $3 WHERE id = $1",
+        )
+        .bind(grant_id)
+        .bind(effective)
+        .bind(&reason)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok((
+            grant.township.county_prefix().to_string(),
+            CommandOutcome::DelegationRevoked { grant_id },
+            vec![NewEvent::new(
+                "delegation.revoked",
+                format!("grant:{grant_id}"),
+                json!({ "grant_id": grant_id, "effective": effective, "reason": reason }),
             )],
         ))
     }
@@ -1141,6 +1303,27 @@ impl Store for SqlStore {
         })
     }
 
+    async fn grants(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        program: Option<Program>,
+    ) -> Result<Vec<Grant>> {
+        let within = within.map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let program = program.map_or_else(|| "%".to_string(), |p| p.as_str().to_string());
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {GRANT_COLUMNS} FROM delegation_grants WHERE township_code LIKE $1 \
+             AND township_code LIKE $2 AND program LIKE $3 ORDER BY township_code, program, valid_from, id"
+        )))
+        .bind(actor.scope().like_pattern())
+        .bind(&within)
+        .bind(&program)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
     async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>> {
         // Visibility follows the subject: only a household or account the actor can see.
         let (kind, id) = subject
@@ -1153,6 +1336,12 @@ impl Store for SqlStore {
             }
             "user" => {
                 self.user(actor, id).await?;
+            }
+            "grant" => {
+                let visible = self.grants(actor, None, None).await?;
+                if !visible.iter().any(|g| g.id == id) {
+                    return Err(StoreError::NotFound(format!("grant {id}")));
+                }
             }
             _ => return Err(StoreError::Invalid(format!("unknown subject {subject}"))),
         }

@@ -2,12 +2,12 @@
 //! appends its events to the audit chain and updates the projections. Each command carries
 //! an idempotency key; a retry with the same key gets the first result and writes nothing.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Actor;
-use crate::model::{NewHousehold, NewUser};
+use crate::model::{NewGrant, NewHousehold, NewUser};
 
 /// Who runs a command, when, and under which idempotency key.
 #[derive(Debug, Clone)]
@@ -70,6 +70,14 @@ pub enum Command {
     },
     /// 登记家庭
     RegisterHousehold(NewHousehold),
+    /// 授权 grant a program's confirmation authority to a township
+    GrantDelegation(NewGrant),
+    /// 撤销授权 revoke a grant from a date
+    RevokeDelegation {
+        grant_id: i64,
+        effective: NaiveDate,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -80,6 +88,8 @@ impl Command {
             Command::SetPassword { .. } => "set_password",
             Command::IssueApiToken { .. } => "issue_api_token",
             Command::RegisterHousehold(_) => "register_household",
+            Command::GrantDelegation(_) => "grant_delegation",
+            Command::RevokeDelegation { .. } => "revoke_delegation",
         }
     }
 
@@ -99,6 +109,8 @@ pub enum CommandOutcome {
     UserUpdated { user_id: i64 },
     TokenIssued { user_id: i64 },
     HouseholdRegistered { household_id: i64 },
+    DelegationGranted { grant_id: i64 },
+    DelegationRevoked { grant_id: i64 },
 }
 
 /// A command's outcome and whether it was replayed from an earlier identical request.

@@ -13,8 +13,9 @@ pub mod model;
 pub mod policy;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use jiuzhu_domain::DivisionCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use jiuzhu_domain::delegation::{Authority, Grant};
+use jiuzhu_domain::{DivisionCode, Fen, Program};
 
 pub use auth::{Actor, Scope, UserActor};
 pub use command::{Command, CommandContext, CommandOutcome, Executed};
@@ -23,7 +24,7 @@ pub use event::{EventRecord, NewEvent, VerifyReport};
 pub use model::*;
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -104,6 +105,33 @@ pub trait Store: Send + Sync {
 
     /// Counts inside the actor's scope.
     async fn counts(&self, actor: &Actor) -> Result<Counts>;
+
+    // ---- delegation ----------------------------------------------------------------------
+
+    /// Delegation grants (with revocations) of townships inside the actor's scope, optionally
+    /// only under `within` and only of `program`, ordered by township, program and start.
+    async fn grants(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        program: Option<Program>,
+    ) -> Result<Vec<Grant>>;
+
+    /// Who confirms `program` for a case in `township` on `date` for `amount`: the stored
+    /// grants answered by [`jiuzhu_domain::delegation::authority`].
+    async fn authority(
+        &self,
+        actor: &Actor,
+        program: Program,
+        township: &DivisionCode,
+        date: NaiveDate,
+        amount: Option<Fen>,
+    ) -> Result<Authority> {
+        actor.scope().require(township, "township")?;
+        let grants = self.grants(actor, Some(township), Some(program)).await?;
+        jiuzhu_domain::delegation::authority(&grants, program, township, date, amount)
+            .map_err(|e| StoreError::Invalid(e.to_string()))
+    }
 
     // ---- audit -------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 //! Records read from the store and the inputs of commands.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use jiuzhu_domain::{DivisionCode, DivisionLevel, IdNumber, PersonName, Relation, Role, Sex};
+use jiuzhu_domain::{
+    DivisionCode, DivisionLevel, Fen, IdNumber, PersonName, Program, Relation, Role, Sex,
+};
 use serde::{Deserialize, Serialize};
 
 /// 行政区划 one node of the jurisdiction tree.
@@ -82,6 +84,35 @@ pub fn check_username(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Input of [`crate::Command::GrantDelegation`]: 授权书 a county grants `program` to
+/// `township` from `from` (until `until`, inclusive), for amounts up to `cap`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewGrant {
+    pub program: Program,
+    pub township: DivisionCode,
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub cap: Option<Fen>,
+    /// The letter of authorization's number or the plan clause.
+    pub basis: String,
+}
+
+impl NewGrant {
+    /// The grant as the domain sees it (id 0: not stored yet).
+    pub fn to_grant(&self) -> jiuzhu_domain::delegation::Grant {
+        jiuzhu_domain::delegation::Grant {
+            id: 0,
+            program: self.program,
+            township: self.township.clone(),
+            from: self.from,
+            until: self.until,
+            cap: self.cap,
+            basis: self.basis.trim().to_string(),
+            revoked: None,
+        }
+    }
 }
 
 /// 家庭成员 a member of a household.

@@ -71,3 +71,15 @@ pub fn may_list_users(actor: &Actor) -> bool {
         ),
     }
 }
+
+/// Granting or revoking delegation for a township: the operator, or a county administrator
+/// whose jurisdiction contains the township.
+pub fn manage_delegation(actor: &Actor, township: &DivisionCode) -> Result<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(u) if u.role == Role::CountyAdmin => {
+            actor.scope().require(township, "township")
+        }
+        Actor::User(_) => forbidden("only a county administrator can grant or revoke delegation"),
+    }
+}

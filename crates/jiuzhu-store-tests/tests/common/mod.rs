@@ -30,6 +30,7 @@ macro_rules! all_conformance_tests {
             audit_chain_detects_tampering,
             audit_chain_detects_deletion,
             demo_seed_is_repeatable,
+            delegation_grants_answer_authority,
         );
     };
 }
