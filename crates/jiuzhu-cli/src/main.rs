@@ -14,6 +14,8 @@ use jiuzhu_store::{
 };
 use tracing::info;
 
+mod delegation_cmd;
+
 /// The embedded default database when neither --db nor JIUZHU_DATABASE_URL is given.
 const DEFAULT_DB: &str = "sqlite://jiuzhu.db";
 /// The demo database `serve --demo` creates (or reuses) in the current directory.
@@ -47,6 +49,13 @@ struct DbArg {
         value_name = "URL"
     )]
     db: Option<String>,
+}
+
+impl DbArg {
+    /// The URL given, or the embedded default.
+    fn url(&self) -> String {
+        self.db.clone().unwrap_or_else(|| DEFAULT_DB.to_string())
+    }
 }
 
 #[derive(Subcommand)]
@@ -90,6 +99,9 @@ refused) and load the jurisdiction table: the built-in data/divisions.csv, or --
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Delegation of confirmation authority to townships (授权): grant, revoke, list, who.
+    #[command(subcommand)]
+    Delegation(delegation_cmd::DelegationCmd),
 }
 
 #[derive(Subcommand)]
@@ -241,7 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo_households,
         } => serve(db, listen, demo, demo_households).await,
         Cmd::Migrate { db, divisions } => {
-            let url = db.db.unwrap_or_else(|| DEFAULT_DB.to_string());
+            let url = db.url();
             let store = open_store(&url).await?;
             let (rows, source) = match &divisions {
                 Some(path) => {
@@ -268,8 +280,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::User(cmd) => user(cmd).await,
+        Cmd::Delegation(cmd) => delegation_cmd::run(cmd).await,
         Cmd::Audit(AuditCmd::Verify { db }) => {
-            let url = db.db.unwrap_or_else(|| DEFAULT_DB.to_string());
+            let url = db.url();
             let store = open_store(&url).await?;
             let report = store.verify_chain().await?;
             match report.first_break {
@@ -297,7 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
-    let url = |db: DbArg| db.db.unwrap_or_else(|| DEFAULT_DB.to_string());
+    let url = |db: DbArg| db.url();
     match cmd {
         UserCmd::Add {
             db,

@@ -391,3 +391,115 @@ fn serve_demo_starts_prints_accounts_and_stops_gracefully() {
     assert!(o.status.success(), "{}", text(&o));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn delegation_grant_who_and_revoke() {
+    let db = TestDb::sqlite().await;
+    let url = db.url.clone();
+    assert!(jiuzhu(&["migrate", "--db", &url]).status.success());
+    let o = jiuzhu(&[
+        "delegation",
+        "grant",
+        "--db",
+        &url,
+        "--program",
+        "linshi",
+        "--township",
+        "511526102000",
+        "--from",
+        "2020-05-01",
+        "--cap-yuan",
+        "3000",
+        "--basis",
+        "珙县试点方案",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("granted: grant 1"), "{}", text(&o));
+    let who = |date: &str, amount: &str| {
+        let o = jiuzhu(&[
+            "delegation",
+            "who",
+            "--db",
+            &url,
+            "--program",
+            "linshi",
+            "--township",
+            "511526102000",
+            "--date",
+            date,
+            "--amount-yuan",
+            amount,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(who("2020-04-30", "100"), "county reason=not_yet_in_force");
+    assert_eq!(who("2020-05-01", "3000"), "township grant=1");
+    assert_eq!(who("2020-05-01", "3500"), "county reason=above_cap");
+    let o = jiuzhu(&[
+        "delegation",
+        "revoke",
+        "--db",
+        &url,
+        "--grant",
+        "1",
+        "--from",
+        "2023-03-01",
+        "--reason",
+        "整改",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(who("2023-03-01", "100"), "county reason=revoked");
+    let o = jiuzhu(&["delegation", "list", "--db", &url]);
+    assert!(
+        text(&o).contains("2023-03-01") && text(&o).contains("3000.00"),
+        "{}",
+        text(&o)
+    );
+    // Bad input: a county code where a township is needed; an unknown program; a bad date.
+    let o = jiuzhu(&[
+        "delegation",
+        "who",
+        "--db",
+        &url,
+        "--program",
+        "linshi",
+        "--township",
+        "511526",
+        "--date",
+        "2023-03-01",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("not a township"), "{}", text(&o));
+    let o = jiuzhu(&[
+        "delegation",
+        "who",
+        "--db",
+        &url,
+        "--program",
+        "welfare",
+        "--township",
+        "511526102000",
+        "--date",
+        "2023-03-01",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = jiuzhu(&[
+        "delegation",
+        "who",
+        "--db",
+        &url,
+        "--program",
+        "linshi",
+        "--township",
+        "511526102000",
+        "--date",
+        "2023-02-30",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    db.cleanup().await;
+}
