@@ -14,6 +14,7 @@ use jiuzhu_store::{
 };
 use tracing::info;
 
+mod calendar_cmd;
 mod delegation_cmd;
 
 /// The embedded default database when neither --db nor JIUZHU_DATABASE_URL is given.
@@ -102,6 +103,12 @@ refused) and load the jurisdiction table: the built-in data/divisions.csv, or --
     /// Delegation of confirmation authority to townships (授权): grant, revoke, list, who.
     #[command(subcommand)]
     Delegation(delegation_cmd::DelegationCmd),
+    /// Official working days: is-working-day, add-working-days, working-days-between, import, years.
+    #[command(subcommand)]
+    Calendar(calendar_cmd::CalendarCmd),
+    /// Resident identity numbers (GB 11643): check.
+    #[command(subcommand)]
+    Id(calendar_cmd::IdCmd),
 }
 
 #[derive(Subcommand)]
@@ -177,6 +184,13 @@ const EXIT_CHAIN_BROKEN: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The calendar and ID commands are a stable contract for scripts: no logging, no async
+    // runtime, no database.
+    let cli = match cli.command {
+        Cmd::Calendar(cmd) => return calendar_cmd::run_calendar(cmd),
+        Cmd::Id(cmd) => return calendar_cmd::run_id(cmd),
+        command => Cli { command },
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("JIUZHU_LOG")
@@ -281,6 +295,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::User(cmd) => user(cmd).await,
         Cmd::Delegation(cmd) => delegation_cmd::run(cmd).await,
+        Cmd::Calendar(cmd) => Ok(calendar_cmd::run_calendar(cmd)),
+        Cmd::Id(cmd) => Ok(calendar_cmd::run_id(cmd)),
         Cmd::Audit(AuditCmd::Verify { db }) => {
             let url = db.url();
             let store = open_store(&url).await?;

@@ -47,7 +47,15 @@ fn help_describes_every_command() {
     let o = jiuzhu(&["--help"]);
     assert!(o.status.success());
     let t = text(&o);
-    for cmd in ["serve", "migrate", "user", "audit"] {
+    for cmd in [
+        "serve",
+        "migrate",
+        "user",
+        "audit",
+        "delegation",
+        "calendar",
+        "id",
+    ] {
         assert!(t.contains(cmd), "{cmd} missing from --help:\n{t}");
     }
     let t = text(&jiuzhu(&["user", "add", "--help"]));
