@@ -16,6 +16,7 @@ use tracing::info;
 
 mod calendar_cmd;
 mod delegation_cmd;
+mod profile_cmd;
 
 /// The embedded default database when neither --db nor JIUZHU_DATABASE_URL is given.
 const DEFAULT_DB: &str = "sqlite://jiuzhu.db";
@@ -109,6 +110,9 @@ refused) and load the jurisdiction table: the built-in data/divisions.csv, or --
     /// Resident identity numbers (GB 11643): check.
     #[command(subcommand)]
     Id(calendar_cmd::IdCmd),
+    /// Procedure profiles (程序配置) of the county plans: check, show, list.
+    #[command(subcommand)]
+    Profile(profile_cmd::ProfileCmd),
 }
 
 #[derive(Subcommand)]
@@ -184,11 +188,11 @@ const EXIT_CHAIN_BROKEN: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The calendar and ID commands are a stable contract for scripts: no logging, no async
-    // runtime, no database.
+    // The calendar, ID and profile commands need no database: no logging, no async runtime.
     let cli = match cli.command {
         Cmd::Calendar(cmd) => return calendar_cmd::run_calendar(cmd),
         Cmd::Id(cmd) => return calendar_cmd::run_id(cmd),
+        Cmd::Profile(cmd) => return profile_cmd::run_profile(cmd),
         command => Cli { command },
     };
     tracing_subscriber::fmt()
@@ -297,6 +301,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Delegation(cmd) => delegation_cmd::run(cmd).await,
         Cmd::Calendar(cmd) => Ok(calendar_cmd::run_calendar(cmd)),
         Cmd::Id(cmd) => Ok(calendar_cmd::run_id(cmd)),
+        Cmd::Profile(cmd) => Ok(profile_cmd::run_profile(cmd)),
         Cmd::Audit(AuditCmd::Verify { db }) => {
             let url = db.url();
             let store = open_store(&url).await?;
