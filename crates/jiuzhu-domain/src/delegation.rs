@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::profile::{DelegationRule, TownshipSet};
 use crate::{DivisionCode, DivisionLevel, Fen, Program};
 
 /// 授权 one delegation grant.
@@ -86,6 +87,49 @@ impl Grant {
         let b_starts_before_a_ends = a_end.is_none_or(|e| other.from <= e);
         a_starts_before_b_ends && b_starts_before_a_ends
     }
+}
+
+/// The grants a profile's delegation rule implies for `program`: one per township from the
+/// first phase that covers it (a pilot town keeps its pilot date when "all" follows), with
+/// the rule's cap. `townships` are the township-level codes of the profile's counties (for
+/// [`TownshipSet::All`]); `basis` names the plan.
+pub fn grants_from_rule(
+    program: Program,
+    rule: &DelegationRule,
+    townships: &[DivisionCode],
+    basis: &str,
+) -> Vec<Grant> {
+    if !rule.delegated {
+        return Vec::new();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for phase in &rule.phases {
+        let covered: Vec<&DivisionCode> = match &phase.townships {
+            TownshipSet::All => townships.iter().collect(),
+            TownshipSet::Listed(list) => list.iter().collect(),
+        };
+        for township in covered {
+            if seen.insert(township.clone()) {
+                let basis = if phase.note.is_empty() {
+                    basis.to_string()
+                } else {
+                    format!("{basis}（{}）", phase.note)
+                };
+                out.push(Grant {
+                    id: 0,
+                    program,
+                    township: township.clone(),
+                    from: phase.from,
+                    until: None,
+                    cap: rule.cap,
+                    basis,
+                    revoked: None,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// 确认权限 who confirms.

@@ -1,11 +1,14 @@
-//! 演示数据 demo mode: the jurisdiction tree, one demo account per role per seed locality
-//! and about 2,000 fictitious households. Every name has the form 姓 + 某 + one character
+//! 演示数据 demo mode: the jurisdiction tree, one demo account per role per seed locality,
+//! the seed plans' delegation grants (from the procedure profiles) and about 2,000
+//! fictitious households. Every name has the form 姓 + 某 + one character
 //! (王某华), the customary mark of an anonymised person, so no demo record can be mistaken
 //! for a real one; ID numbers are generated with valid check characters.
 
 use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
+use jiuzhu_domain::delegation::grants_from_rule;
+use jiuzhu_domain::profile::ProfileSet;
 use jiuzhu_domain::{DivisionCode, DivisionLevel, IdNumber, PersonName, Relation, Role};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -14,7 +17,7 @@ use crate::Store;
 use crate::auth::{Actor, hash_password};
 use crate::command::{Command, CommandContext};
 use crate::error::{Result, StoreError};
-use crate::model::{Division, NewHousehold, NewMember, NewUser};
+use crate::model::{Division, NewGrant, NewHousehold, NewMember, NewUser};
 
 /// The password of every demo account. Demo databases are for trying jiuzhu out only.
 pub const DEMO_PASSWORD: &str = "jiuzhu-demo";
@@ -59,6 +62,47 @@ pub struct DemoSummary {
     pub accounts: Vec<DemoAccount>,
     pub households_created: usize,
     pub divisions_loaded: u64,
+    /// Delegation grants created from the built-in profiles on this run.
+    pub grants_created: usize,
+}
+
+/// The delegation grants the built-in procedure profiles imply for the townships in
+/// `divisions`: every seed plan's phases (珙县's pilot towns from 2020-05-01 and the others
+/// from 2020-10-01, 乌尔禾区's two from 2022-02-01, …) with their caps.
+pub fn profile_grants(divisions: &[Division]) -> Result<Vec<NewGrant>> {
+    let profiles = ProfileSet::builtin()
+        .map_err(|e| StoreError::Invalid(format!("built-in profiles: {e}")))?;
+    let mut out = Vec::new();
+    for profile in profiles.profiles() {
+        if profile.applies_to.is_empty() {
+            continue;
+        }
+        let townships: Vec<DivisionCode> = divisions
+            .iter()
+            .filter(|d| {
+                d.level() == DivisionLevel::Township
+                    && profile
+                        .applies_to
+                        .iter()
+                        .any(|county| county.contains(&d.code))
+            })
+            .map(|d| d.code.clone())
+            .collect();
+        let basis = format!("{}（{}）", profile.plan.title, profile.plan.source);
+        for (program, rules) in &profile.programs {
+            for g in grants_from_rule(*program, &rules.delegation, &townships, &basis) {
+                out.push(NewGrant {
+                    program: g.program,
+                    township: g.township,
+                    from: g.from,
+                    until: g.until,
+                    cap: g.cap,
+                    basis: g.basis,
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The accounts of the demo: per locality, county roles at the locality itself, township
@@ -235,6 +279,17 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
             .await?;
     }
 
+    let mut grants_created = 0;
+    for g in profile_grants(&divisions)? {
+        let key = format!("demo:grant:{}:{}:{}", g.program, g.township, g.from);
+        let done = store
+            .execute(&ctx(key), Command::GrantDelegation(g))
+            .await?;
+        if !done.replayed {
+            grants_created += 1;
+        }
+    }
+
     let mut households_created = 0;
     if store.counts(&actor).await?.households == 0 {
         let villages: Vec<Division> = divisions
@@ -259,6 +314,7 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
         accounts,
         households_created,
         divisions_loaded,
+        grants_created,
     })
 }
 
