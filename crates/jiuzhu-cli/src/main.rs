@@ -507,6 +507,12 @@ fn print_demo_accounts(summary: &demo::DemoSummary) {
             summary.households_created
         );
     }
+    if summary.grants_created > 0 {
+        println!(
+            "created {} delegation grants from the seed plans' procedure profiles",
+            summary.grants_created
+        );
+    }
     println!("demo accounts (password for all: {}):", demo::DEMO_PASSWORD);
     for a in &summary.accounts {
         println!(
