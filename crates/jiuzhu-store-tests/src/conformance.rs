@@ -860,7 +860,11 @@ pub async fn demo_seed_is_repeatable(db: &TestDb) {
     // The seed plans' grants: 珙县's pilot towns from 2020-05-01, for instance.
     assert!(first.grants_created > 300, "{}", first.grants_created);
     let xiaoer = code("511526102000");
-    let grants = db.store.grants(&system(), Some(&xiaoer), Some(Program::Dibao)).await.unwrap();
+    let grants = db
+        .store
+        .grants(&system(), Some(&xiaoer), Some(Program::Dibao))
+        .await
+        .unwrap();
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].from, date("2020-05-01"));
     let second = jiuzhu_store::demo::seed(&*db.store, 50).await.unwrap();
