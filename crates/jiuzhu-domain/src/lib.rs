@@ -13,6 +13,7 @@ pub mod name;
 pub mod profile;
 pub mod program;
 pub mod role;
+pub mod schedule;
 
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel, TownshipKind};
 pub use household::{Relation, UnknownRelation};

@@ -254,3 +254,83 @@ fn taian_004_verify_first_20_working_days_and_emergency_aid() {
     // 数据一致性 ≥95%.
     assert_eq!(p.supervision.ledger_consistency_min_percent, Some(95));
 }
+
+fn timeline(county: &str, program: Program, start: &str) -> Vec<(String, NaiveDate)> {
+    let p = profile(county);
+    let rules = p.program(program).unwrap();
+    jiuzhu_domain::schedule::planned(rules, at(start), true, &Calendar::builtin())
+        .unwrap()
+        .into_iter()
+        .map(|s| (format!("{:?}", s.step), s.due.date))
+        .collect()
+}
+
+#[test]
+fn planned_timelines_follow_each_plan() {
+    let steps = |v: &[(&str, &str)]| -> Vec<(String, NaiveDate)> {
+        v.iter().map(|(s, x)| (s.to_string(), d(x))).collect()
+    };
+    // 乌尔禾区 低保 accepted Wednesday 2022-09-28 (National Day 10-01..07, make-up 10-08/09):
+    // check 3wd, start 3wd (national); investigation 10wd; review 5wd after the visit;
+    // notice 7wd; decision 3wd after the notice; refusal notice 3wd after the decision.
+    // The whole-procedure limit for township confirmation (20wd, national) falls before
+    // the plan's own step deadlines add up: the timeline shows it rather than hiding it.
+    assert_eq!(
+        timeline("650205", Program::Dibao, "2022-09-28 10:00"),
+        steps(&[
+            ("EconomicCheck", "2022-10-08"),
+            ("InvestigationStart", "2022-10-08"),
+            ("WholeProcedure", "2022-10-31"),
+            ("Investigation", "2022-10-17"),
+            ("Review", "2022-10-24"),
+            ("Notice", "2022-11-02"),
+            ("Decision", "2022-11-07"),
+            ("RefusalNotice", "2022-11-10"),
+        ])
+    );
+    // 泰安 低保 先核对后申请: the check requested Friday 2020-09-25 is due 09-29 (Sunday 09-27
+    // is a make-up working day); the application is accepted then, and the 20 working days
+    // run from there to 2020-11-03 (10-01..08 off, Saturday 10-10 on). The national rules
+    // set no deadline for completing the investigation, so later steps cannot be planned.
+    assert_eq!(
+        timeline("370902", Program::Dibao, "2020-09-25 11:00"),
+        steps(&[
+            ("EconomicCheck", "2020-09-29"),
+            ("InvestigationStart", "2020-10-10"),
+            ("WholeProcedure", "2020-11-03"),
+        ])
+    );
+    // 珙县 低保, applied first: everything runs from acceptance on 2020-09-25.
+    assert_eq!(
+        timeline("511526", Program::Dibao, "2020-09-25 11:00"),
+        steps(&[
+            ("EconomicCheck", "2020-09-29"),
+            ("InvestigationStart", "2020-09-29"),
+            ("WholeProcedure", "2020-10-29"),
+        ])
+    );
+    // 泰安 急难型临时救助: help within 24 hours of the report, paperwork within 5 working days.
+    let p = profile("370911");
+    let linshi = p.program(Program::Linshi).unwrap();
+    let e = jiuzhu_domain::schedule::planned_emergency(
+        linshi,
+        at("2020-01-23 20:30"),
+        &Calendar::builtin(),
+    )
+    .unwrap();
+    assert_eq!(e[0].due.at, Some(at("2020-01-24 20:30")));
+    assert_eq!(e[1].due.date, d("2020-02-07"));
+    // An objection during the 乌尔禾 notice: decision within 15 working days of it.
+    let wuerhe = profile("650205");
+    let dibao = wuerhe.program(Program::Dibao).unwrap();
+    let after = jiuzhu_domain::schedule::due_for(
+        dibao,
+        jiuzhu_domain::schedule::Step::DecisionAfterObjection,
+        at("2022-10-28 15:00"),
+        true,
+        &Calendar::builtin(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(after.date, d("2022-11-18"));
+}
