@@ -897,3 +897,25 @@ fn check_file_uses_the_builtin_base() {
     // The national base checks on its own.
     assert!(ProfileSet::check_file("national.toml", NATIONAL).is_ok());
 }
+
+#[test]
+fn absurd_step_periods_do_not_overflow_the_checks() {
+    let text = r#"
+id = "huge"
+name = "测试"
+extends = "national"
+applies_to = ["511526"]
+[plan]
+source = "test"
+title = "test"
+[programs.dibao.steps.investigation]
+deadline = "4000000000wd"
+[programs.dibao.steps.review]
+deadline = "4000000000wd"
+"#;
+    // Either accepted with a warning or refused with a named key: never a panic.
+    match jiuzhu_domain::profile::ProfileSet::check_file("huge.toml", text) {
+        Ok(report) => assert!(!report.warnings.is_empty()),
+        Err(e) => assert!(!e.key.is_empty(), "{e}"),
+    }
+}

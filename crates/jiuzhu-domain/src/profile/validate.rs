@@ -341,16 +341,17 @@ pub(super) fn warnings(p: &EffectiveProfile, file: &str) -> Vec<ProfileWarning> 
             ("notice", notice),
             ("decision", st.decision.deadline),
         ];
-        let mut sum = 0;
+        // u64: the periods come from user files and may be absurdly large.
+        let mut sum: u64 = 0;
         let mut terms = Vec::new();
         for (name, period) in parts {
             if let Some(Period::WorkingDays(n)) = period {
-                sum += n;
+                sum += u64::from(n);
                 terms.push(format!("{name} {n}"));
             }
         }
         if let Some(Period::WorkingDays(limit)) = r.whole_limit(r.delegation.delegated)
-            && sum > limit
+            && sum > u64::from(limit)
         {
             out.push(ProfileWarning {
                 file: file.to_string(),
