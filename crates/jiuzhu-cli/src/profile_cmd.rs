@@ -53,7 +53,7 @@ profile format; json prints it as JSON. Exit status 1 when no profile governs th
         #[arg(long, default_value = "text")]
         format: String,
     },
-    /// List the built-in profiles and the counties they apply to
+    /// List the profiles (built-in and installed in $JIUZHU_PROFILE_DIR) and the counties they apply to
     List,
 }
 
@@ -73,9 +73,53 @@ fn emit(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
+/// Directory of installed profiles, read on top of the built-in ones.
+pub const PROFILE_DIR_VAR: &str = "JIUZHU_PROFILE_DIR";
+
+/// The built-in profiles plus every `*.toml` in `$JIUZHU_PROFILE_DIR`: a file named like a
+/// built-in one (`511526-gongxian.toml`) replaces it, any other adds a county's plan — a new
+/// or amended plan is configuration, not a rebuild. Errors name the file.
+pub fn load_profiles() -> Result<ProfileSet, String> {
+    let mut sources: Vec<(String, String)> = jiuzhu_domain::profile::BUILTIN
+        .iter()
+        .map(|(name, text)| ((*name).to_string(), (*text).to_string()))
+        .collect();
+    if let Some(dir) = std::env::var_os(PROFILE_DIR_VAR) {
+        let dir = PathBuf::from(dir);
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read {PROFILE_DIR_VAR} {}: {e}", dir.display()))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let base = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let shown = path.display().to_string();
+            match sources
+                .iter_mut()
+                .find(|(name, _)| name.rsplit('/').next() == Some(base.as_str()))
+            {
+                Some(slot) => *slot = (shown, text),
+                None => sources.push((shown, text)),
+            }
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    ProfileSet::from_sources(&borrowed).map_err(|e| e.to_string())
+}
+
 fn builtin() -> Result<ProfileSet, ExitCode> {
-    ProfileSet::builtin().map_err(|e| {
-        eprintln!("error: the built-in profiles are broken: {e}");
+    load_profiles().map_err(|e| {
+        eprintln!("error: the procedure profiles cannot be loaded: {e}");
         ExitCode::from(EXIT_INVALID)
     })
 }

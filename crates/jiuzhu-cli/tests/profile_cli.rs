@@ -225,3 +225,38 @@ fn list_names_every_builtin_profile() {
             .is_some_and(|l| l.starts_with("national\t"))
     );
 }
+
+#[test]
+fn an_installed_profile_replaces_or_adds_without_rebuilding() {
+    let dir = std::env::temp_dir().join(format!("jiuzhu_profiles_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // An amended 珙县 plan: the 临时救助 cap raised to 5000 yuan.
+    let builtin = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../profiles/511526-gongxian.toml"),
+    )
+    .unwrap();
+    assert!(builtin.contains("cap_yuan = \"3000.00\""));
+    std::fs::write(
+        dir.join("511526-gongxian.toml"),
+        builtin.replace("cap_yuan = \"3000.00\"", "cap_yuan = \"5000.00\""),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_jiuzhu"))
+            .args(args)
+            .env("JIUZHU_PROFILE_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["profile", "show", "511526"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("5,000.00元") && !out.contains("3,000.00元"), "{out}");
+    // A broken installed file is named in the error.
+    std::fs::write(dir.join("zz-broken.toml"), "id = \"x\"\nnot toml at all [").unwrap();
+    let o = run(&["profile", "list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("zz-broken.toml"));
+    let _ = std::fs::remove_dir_all(dir);
+}
