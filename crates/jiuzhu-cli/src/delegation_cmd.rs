@@ -78,6 +78,7 @@ Prints `township grant=ID` or `county reason=…` and a Chinese explanation."
         township: DivisionCode,
         #[arg(long)]
         date: NaiveDate,
+        /// The amount in yuan; required when the grant in force has a cap.
         #[arg(long, value_name = "YUAN")]
         amount_yuan: Option<Fen>,
     },

@@ -158,7 +158,7 @@ Example: jiuzhu user add --username gx.zhang --name 张某 --role township_casew
         #[arg(long)]
         reason: String,
     },
-    /// Set a new password (generated unless --password-stdin); ends the account's sessions.
+    /// Set a new password (generated unless --password-stdin); ends the account's sessions and API tokens.
     Passwd {
         #[command(flatten)]
         db: DbArg,
@@ -319,10 +319,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "audit chain BROKEN at event {}/{}: {}",
                         b.chain, b.seq, b.reason
                     );
-                    println!(
-                        "({} events verified before the break)",
-                        report.events.saturating_sub(1)
-                    );
+                    // The count includes the broken event itself when an event broke the
+                    // chain, and every event of the chain when its head did.
+                    println!("({} events checked)", report.events);
                     Ok(ExitCode::from(EXIT_CHAIN_BROKEN))
                 }
             }
@@ -437,7 +436,7 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
                     },
                 )
                 .await?;
-            println!("password of {username} changed; their sessions were ended");
+            println!("password of {username} changed; their sessions and API tokens were ended");
             if generated {
                 println!("new password (shown once): {shown}");
             }
@@ -471,8 +470,13 @@ async fn serve(
         info!(db = %jiuzhu_store::error::redact_url(&url), "preparing demo data");
         let summary = demo::seed(&*store, demo_households).await?;
         print_demo_accounts(&summary);
-    } else {
-        // A fresh production database still needs its jurisdiction table.
+    } else if store
+        .divisions(&Actor::system(operator()), None)
+        .await?
+        .is_empty()
+    {
+        // A fresh production database still needs its jurisdiction table. One that has it
+        // keeps it: the operator may have loaded their own with `migrate --divisions`.
         let rows = divisions::parse(divisions::BUILTIN)?;
         store.load_divisions(&cli_ctx()?, &rows).await?;
     }

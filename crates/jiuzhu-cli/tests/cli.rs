@@ -65,6 +65,8 @@ fn help_describes_every_command() {
     );
     let t = text(&jiuzhu(&["audit", "verify", "--help"]));
     assert!(t.contains("first broken event"), "{t}");
+    let t = text(&jiuzhu(&["user", "passwd", "--help"]));
+    assert!(t.contains("sessions and API tokens"), "{t}");
 }
 
 #[tokio::test]
@@ -227,6 +229,20 @@ async fn migrate_user_and_audit_on_sqlite() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("intact: 4 events"), "{}", text(&o));
 
+    // Remove the newest event by raw SQL: the break is at the chain head, after all 3
+    // remaining events were checked (1 on the system chain, 2 on 珙县's).
+    db.exec_raw("DROP TRIGGER events_no_delete").await.unwrap();
+    db.exec_raw("DELETE FROM events WHERE chain = '511526' AND seq = 3")
+        .await
+        .unwrap();
+    let o = jiuzhu(&["audit", "verify", "--db", &url]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("BROKEN at event 511526/3") && text(&o).contains("(3 events checked)"),
+        "{}",
+        text(&o)
+    );
+
     // Tamper with an event by raw SQL: verify names it and exits 3.
     db.exec_raw("DROP TRIGGER events_no_update").await.unwrap();
     db.exec_raw("UPDATE events SET payload = replace(payload, '张某', '李某') WHERE chain = '511526' AND seq = 1")
@@ -235,7 +251,7 @@ async fn migrate_user_and_audit_on_sqlite() {
     let o = jiuzhu(&["audit", "verify", "--db", &url]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
-        text(&o).contains("BROKEN at event 511526/1"),
+        text(&o).contains("BROKEN at event 511526/1") && text(&o).contains("(2 events checked)"),
         "{}",
         text(&o)
     );
@@ -448,6 +464,25 @@ async fn delegation_grant_who_and_revoke() {
     assert_eq!(who("2020-04-30", "100"), "county reason=not_yet_in_force");
     assert_eq!(who("2020-05-01", "3000"), "township grant=1");
     assert_eq!(who("2020-05-01", "3500"), "county reason=above_cap");
+    // The grant has a cap: without an amount there is no answer.
+    let o = jiuzhu(&[
+        "delegation",
+        "who",
+        "--db",
+        &url,
+        "--program",
+        "linshi",
+        "--township",
+        "511526102000",
+        "--date",
+        "2020-05-01",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("an amount is required") && text(&o).contains("3000.00"),
+        "{}",
+        text(&o)
+    );
     let o = jiuzhu(&[
         "delegation",
         "revoke",
@@ -509,5 +544,114 @@ async fn delegation_grant_who_and_revoke() {
         "2023-02-30",
     ]);
     assert_eq!(o.status.code(), Some(2));
+    db.cleanup().await;
+}
+
+/// Starts `jiuzhu serve` with `args`, waits for its listening line and returns the process
+/// with what it printed so far.
+fn start_serve(args: &[&str], dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jiuzhu"))
+        .arg("serve")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .current_dir(dir)
+        .env_remove("JIUZHU_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = String::new();
+    while let Some(Ok(line)) = lines.next() {
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("jiuzhu listening on http://") {
+            return (child, seen);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server exited before listening:\n{seen}");
+}
+
+fn stop(mut child: std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn serve_keeps_the_operators_jurisdiction_names() {
+    let db = TestDb::sqlite().await;
+    let url = db.url.clone();
+    assert!(jiuzhu(&["migrate", "--db", &url]).status.success());
+    let file = std::env::temp_dir().join(format!("jiuzhu_names_{}.csv", std::process::id()));
+    std::fs::write(
+        &file,
+        "code,name,note\n510000,四川省,\n511500,宜宾市,\n511526,珙县（运维更名）,local\n",
+    )
+    .unwrap();
+    let o = jiuzhu(&[
+        "migrate",
+        "--db",
+        &url,
+        "--divisions",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let _ = std::fs::remove_file(&file);
+    let (child, _) = start_serve(&["--db", &url], &std::env::temp_dir());
+    stop(child);
+    let gx = db
+        .store
+        .division(&jiuzhu_domain::DivisionCode::parse("511526").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        gx.name, "珙县（运维更名）",
+        "serve reloaded the built-in names"
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn serve_demo_refuses_a_database_with_real_accounts() {
+    let db = TestDb::sqlite().await;
+    let url = db.url.clone();
+    assert!(jiuzhu(&["migrate", "--db", &url]).status.success());
+    let o = jiuzhu(&[
+        "user",
+        "add",
+        "--db",
+        &url,
+        "--username",
+        "gx.admin",
+        "--name",
+        "管理员",
+        "--role",
+        "county_admin",
+        "--division",
+        "511526",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = jiuzhu(&["serve", "--demo", "--db", &url, "--listen", "127.0.0.1:0"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("none of them is a demo account"),
+        "{}",
+        text(&o)
+    );
+    let counts = db
+        .store
+        .counts(&jiuzhu_store::Actor::system("test"))
+        .await
+        .unwrap();
+    assert_eq!((counts.users, counts.households), (1, 0));
     db.cleanup().await;
 }

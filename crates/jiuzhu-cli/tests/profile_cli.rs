@@ -252,7 +252,10 @@ fn an_installed_profile_replaces_or_adds_without_rebuilding() {
     let o = run(&["profile", "show", "511526"]);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("5,000.00元") && !out.contains("3,000.00元"), "{out}");
+    assert!(
+        out.contains("5,000.00元") && !out.contains("3,000.00元"),
+        "{out}"
+    );
     // A broken installed file is named in the error.
     std::fs::write(dir.join("zz-broken.toml"), "id = \"x\"\nnot toml at all [").unwrap();
     let o = run(&["profile", "list"]);

@@ -202,6 +202,13 @@ pub enum DelegationError {
     CapNotPositive,
     #[error("state the basis of the grant (letter of authorization number or plan clause)")]
     MissingBasis,
+    /// The grant in force caps amounts: without the amount the answer cannot be given.
+    #[error(
+        "an amount is required: the grant in force lets the township confirm amounts up to {cap} yuan only"
+    )]
+    AmountRequired { cap: Fen },
+    #[error("the amount must not be negative")]
+    NegativeAmount,
 }
 
 /// **The** authority function: who confirms program `program` for a case in `township` on
@@ -210,7 +217,8 @@ pub enum DelegationError {
 ///
 /// The township confirms when a grant of the program to the township is in force on the date
 /// and the amount is not above its cap; otherwise the county does, and the reason says why.
-/// When several grants are in force (a renewal overlapping an old one cannot be stored, but
+/// A grant with a cap needs the amount ([`DelegationError::AmountRequired`] without it); a
+/// negative amount is an error ([`DelegationError::NegativeAmount`]). When several grants are in force (a renewal overlapping an old one cannot be stored, but
 /// grants loaded from elsewhere might), the one that started last applies.
 pub fn authority(
     grants: &[Grant],
@@ -221,6 +229,9 @@ pub fn authority(
 ) -> Result<Authority, DelegationError> {
     if township.level() != DivisionLevel::Township {
         return Err(DelegationError::NotATownship(township.clone()));
+    }
+    if amount.is_some_and(|a| a.fen() < 0) {
+        return Err(DelegationError::NegativeAmount);
     }
     let county = township.county().unwrap_or_else(|| township.clone());
     let relevant: Vec<&Grant> = grants
@@ -236,10 +247,11 @@ pub fn authority(
         .filter(|g| g.in_force(date))
         .max_by_key(|g| (g.from, g.id));
     if let Some(g) = in_force {
-        if let (Some(cap), Some(amount)) = (g.cap, amount)
-            && amount > cap
-        {
-            return Ok(to_county(CountyReason::AboveCap { cap }));
+        if let Some(cap) = g.cap {
+            let amount = amount.ok_or(DelegationError::AmountRequired { cap })?;
+            if amount > cap {
+                return Ok(to_county(CountyReason::AboveCap { cap }));
+            }
         }
         return Ok(Authority::Township {
             township: township.clone(),
@@ -355,6 +367,29 @@ mod tests {
             }
         );
         assert!(!a(350_000).is_township());
+        // Without the amount a capped grant cannot answer; a negative amount is refused.
+        assert_eq!(
+            authority(&g, Program::Linshi, &code(XIAOER), d("2021-01-01"), None),
+            Err(DelegationError::AmountRequired {
+                cap: Fen::new(300_000)
+            })
+        );
+        assert_eq!(
+            authority(
+                &g,
+                Program::Linshi,
+                &code(XIAOER),
+                d("2021-01-01"),
+                Some(Fen::new(-1))
+            ),
+            Err(DelegationError::NegativeAmount)
+        );
+        // Uncapped grants need no amount.
+        assert!(
+            authority(&g, Program::Dibao, &code(XIAOER), d("2021-01-01"), None)
+                .unwrap()
+                .is_township()
+        );
         // Programs not granted go to the county.
         let t = authority(&g, Program::Tekun, &code(XIAOER), d("2021-01-01"), None).unwrap();
         assert!(matches!(

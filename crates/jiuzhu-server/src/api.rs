@@ -22,7 +22,7 @@ use jiuzhu_domain::{DivisionCode, DivisionLevel, IdNumber, PersonName, Relation,
 use jiuzhu_store::auth::{
     MIN_PASSWORD_CHARS, check_new_password, hash_password, new_secret, secret_digest,
 };
-use jiuzhu_store::model::check_username;
+use jiuzhu_store::model::{check_text, check_username};
 use jiuzhu_store::{
     Command, CommandContext, CommandOutcome, Executed, Household, HouseholdFilter,
     HouseholdSummary, NewHousehold, NewMember, NewUser, PageRequest, StoreError, User,
@@ -375,12 +375,7 @@ async fn issue_token(
         .filter(|l| !l.is_empty())
         .unwrap_or("API令牌")
         .to_string();
-    if label.chars().count() > 64 {
-        return Err(ApiError::invalid(
-            "label",
-            "令牌名称（label）不能超过64个字符",
-        ));
-    }
+    text_field("label", "令牌名称", &label, 64)?;
     let username = req.username.unwrap_or_default();
     let password = req.password.unwrap_or_default();
     let user = match authenticate(&state, &username, &password, ip).await {
@@ -505,6 +500,19 @@ fn present(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Checks a free-text field by the store's rule ([`check_text`]: no control characters, at
+/// most `max_chars` characters), explained in Chinese.
+fn text_field(field: &str, name_zh: &str, value: &str, max_chars: usize) -> ApiResult<()> {
+    check_text(field, value, max_chars).map_err(|_| {
+        ApiError::invalid(
+            field,
+            format!(
+                "{name_zh}（{field}）不能超过{max_chars}个字，且不能包含换行、制表符等控制字符"
+            ),
+        )
+    })
+}
+
 /// Checks a household registration field by field, in Chinese, naming the field and the
 /// member (第2位成员…). Never repeats a submitted identity number.
 pub(crate) fn parse_household(req: &HouseholdRequest) -> ApiResult<NewHousehold> {
@@ -527,12 +535,7 @@ pub(crate) fn parse_household(req: &HouseholdRequest) -> ApiResult<NewHousehold>
     }
     let address = present(&req.address)
         .ok_or_else(|| ApiError::invalid("address", "住址（address）不能为空"))?;
-    if address.chars().count() > 200 {
-        return Err(ApiError::invalid(
-            "address",
-            "住址（address）不能超过200个字",
-        ));
-    }
+    text_field("address", "住址", address, 200)?;
     let raw_members = req.members.as_deref().unwrap_or_default();
     if raw_members.is_empty() {
         return Err(ApiError::invalid(
@@ -756,12 +759,7 @@ async fn create_user(
     let display_name = present(&req.display_name)
         .ok_or_else(|| ApiError::invalid("display_name", "缺少显示名称（display_name）"))?
         .to_string();
-    if display_name.chars().count() > 64 {
-        return Err(ApiError::invalid(
-            "display_name",
-            "显示名称（display_name）不能超过64个字符",
-        ));
-    }
+    text_field("display_name", "显示名称", &display_name, 64)?;
     let role: Role = present(&req.role)
         .ok_or_else(|| ApiError::invalid("role", "缺少角色（role）"))?
         .parse()

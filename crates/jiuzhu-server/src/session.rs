@@ -183,9 +183,10 @@ fn dummy_hash() -> Option<&'static str> {
         .as_deref()
 }
 
-/// Checks a username and password against the store, with the throttle. Failures are
-/// counted and audited here; the caller opens the session or issues the token (and
-/// audits that) on success.
+/// Checks a username and password against the store, with the throttle. The attempt is
+/// counted as a failure before the password is checked (so that parallel attempts cannot
+/// all get past the limit) and taken back on success. Failures are audited here; the
+/// caller opens the session or issues the token (and audits that) on success.
 pub(crate) async fn authenticate(
     state: &AppState,
     username: &str,
@@ -193,15 +194,22 @@ pub(crate) async fn authenticate(
     ip: Option<IpAddr>,
 ) -> Result<User, LoginFailure> {
     let username = username.trim();
-    if state.throttle.is_blocked(username, ip, Instant::now()) {
+    let Some(reservation) = state.throttle.reserve(username, ip, Instant::now()) else {
         // The typed username is not logged: people type passwords into it by mistake.
         tracing::warn!(?ip, "login refused: too many failed attempts");
         return Err(LoginFailure::Throttled);
-    }
+    };
     let creds = if username.is_empty() {
         None
     } else {
-        state.store.credentials(username).await?
+        match state.store.credentials(username).await {
+            Ok(c) => c,
+            Err(e) => {
+                // Not decided: this attempt counts as nothing.
+                state.throttle.release(reservation);
+                return Err(e.into());
+            }
+        }
     };
     let password = password.to_string();
     let hash = creds.as_ref().map(|c| c.password_hash.clone());
@@ -222,13 +230,14 @@ pub(crate) async fn authenticate(
         .unwrap_or(false)
     };
     let now = state.now();
+    // From here on the reservation stands as the counted failure unless the login succeeds.
     match creds {
         Some(c) if matches && c.user.active => {
-            state.throttle.record_success(username);
+            state.throttle.succeeded(reservation);
             Ok(c.user)
         }
         Some(c) => {
-            state.throttle.record_failure(username, ip, Instant::now());
+            state.throttle.failed(reservation);
             state
                 .store
                 .record_login(now, username, Some(&c.user), None)
@@ -250,7 +259,7 @@ pub(crate) async fn authenticate(
             }
         }
         None => {
-            state.throttle.record_failure(username, ip, Instant::now());
+            state.throttle.failed(reservation);
             if !username.is_empty() {
                 state.store.record_login(now, username, None, None).await?;
             }

@@ -44,13 +44,21 @@ pub(crate) struct LoginThrottle {
     failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
 }
 
+/// An attempt that [`LoginThrottle::reserve`] let through and already counted as a failure.
+/// A successful login hands it back to [`LoginThrottle::succeeded`], a failed one to
+/// [`LoginThrottle::failed`] (it stays counted), an attempt that could not be decided (a
+/// store error) to [`LoginThrottle::release`].
+#[derive(Debug)]
+#[must_use = "a reservation counts as a failure unless it is handed back"]
+pub(crate) struct Reservation {
+    user: Key,
+    ip: Option<Key>,
+    at: Instant,
+}
+
 impl LoginThrottle {
     pub(crate) fn new() -> Self {
         Self::default()
-    }
-
-    fn keys(username: &str, ip: Option<IpAddr>) -> impl Iterator<Item = Key> {
-        std::iter::once(user_key(username)).chain(ip.map(Key::Ip))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
@@ -58,26 +66,34 @@ impl LoginThrottle {
         self.failures.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether an attempt for `username` from `ip` must be refused now.
-    pub(crate) fn is_blocked(&self, username: &str, ip: Option<IpAddr>, now: Instant) -> bool {
-        let map = self.lock();
-        Self::keys(username, ip).any(|k| {
-            map.get(&k).is_some_and(|times| {
+    /// Lets an attempt for `username` from `ip` through, or refuses it (`None`) when the
+    /// username or the address has reached its limit. The check and the counting happen
+    /// under one lock: an attempt let through counts as a failure from this moment, so
+    /// parallel requests cannot all pass the check before the first of them fails.
+    pub(crate) fn reserve(
+        &self,
+        username: &str,
+        ip: Option<IpAddr>,
+        now: Instant,
+    ) -> Option<Reservation> {
+        let user = user_key(username);
+        let ip = ip.map(Key::Ip);
+        let mut map = self.lock();
+        let blocked = std::iter::once(&user).chain(ip.as_ref()).any(|k| {
+            map.get(k).is_some_and(|times| {
                 times
                     .iter()
                     .filter(|t| now.saturating_duration_since(**t) < WINDOW)
                     .count()
                     >= k.limit()
             })
-        })
-    }
-
-    /// Counts a failed attempt.
-    pub(crate) fn record_failure(&self, username: &str, ip: Option<IpAddr>, now: Instant) {
-        let mut map = self.lock();
-        for k in Self::keys(username, ip) {
+        });
+        if blocked {
+            return None;
+        }
+        for k in std::iter::once(&user).chain(ip.as_ref()) {
             let limit = k.limit();
-            let times = map.entry(k).or_default();
+            let times = map.entry(k.clone()).or_default();
             times.push_back(now);
             while times.len() > limit {
                 times.pop_front();
@@ -86,16 +102,45 @@ impl LoginThrottle {
         if map.len() > MAX_KEYS {
             evict(&mut map, now);
         }
+        Some(Reservation { user, ip, at: now })
     }
 
-    /// A successful login clears the username's failures (not the address's).
-    pub(crate) fn record_success(&self, username: &str) {
-        self.lock().remove(&user_key(username));
+    /// A successful login clears the username's failures and takes back the attempt's
+    /// count from the address (whose other failures stay).
+    pub(crate) fn succeeded(&self, r: Reservation) {
+        let mut map = self.lock();
+        map.remove(&r.user);
+        if let Some(ip) = &r.ip {
+            unreserve(&mut map, ip, r.at);
+        }
+    }
+
+    /// The attempt failed: it stays counted (it was counted when it was let through).
+    pub(crate) fn failed(&self, _r: Reservation) {}
+
+    /// Takes back an attempt that was never decided (the store failed): it counts nowhere.
+    pub(crate) fn release(&self, r: Reservation) {
+        let mut map = self.lock();
+        for k in std::iter::once(&r.user).chain(r.ip.as_ref()) {
+            unreserve(&mut map, k, r.at);
+        }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
         self.lock().len()
+    }
+}
+
+/// Removes one failure counted at `at` from `key` (if it is still there).
+fn unreserve(map: &mut HashMap<Key, VecDeque<Instant>>, key: &Key, at: Instant) {
+    if let Some(times) = map.get_mut(key) {
+        if let Some(i) = times.iter().rposition(|t| *t == at) {
+            times.remove(i);
+        }
+        if times.is_empty() {
+            map.remove(key);
+        }
     }
 }
 
@@ -127,17 +172,41 @@ mod tests {
         let t = LoginThrottle::new();
         let now = Instant::now();
         for _ in 0..USER_LIMIT {
-            assert!(!t.is_blocked("Zhang", None, now));
-            t.record_failure("zhang", None, now);
+            // each attempt let through counts at once; dropping it leaves it counted
+            assert!(t.reserve("zhang", None, now).is_some());
         }
-        assert!(t.is_blocked("zhang", None, now));
-        assert!(t.is_blocked(" ZHANG ", None, now));
-        assert!(!t.is_blocked("li", None, now));
+        assert!(t.reserve("zhang", None, now).is_none());
+        assert!(t.reserve(" ZHANG ", None, now).is_none());
         // the window passes
-        assert!(!t.is_blocked("zhang", None, now + WINDOW));
-        // success resets the username
-        t.record_success("zhang");
-        assert!(!t.is_blocked("zhang", None, now));
+        assert!(t.reserve("zhang", None, now + WINDOW).is_some());
+        // a success resets the username
+        let t = LoginThrottle::new();
+        for _ in 0..USER_LIMIT - 1 {
+            let _ = t.reserve("li", None, now);
+        }
+        let r = t.reserve("li", None, now).unwrap();
+        t.succeeded(r);
+        for _ in 0..USER_LIMIT {
+            assert!(t.reserve("li", None, now).is_some());
+        }
+        assert!(t.reserve("li", None, now).is_none());
+    }
+
+    #[test]
+    fn parallel_attempts_cannot_pass_the_check_together() {
+        let t = std::sync::Arc::new(LoginThrottle::new());
+        let now = Instant::now();
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || t.reserve("wang", None, now))
+            })
+            .collect();
+        let let_through = handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .count();
+        assert_eq!(let_through, USER_LIMIT);
     }
 
     #[test]
@@ -146,13 +215,30 @@ mod tests {
         let ip: IpAddr = "10.0.0.7".parse().unwrap();
         let now = Instant::now();
         for i in 0..IP_LIMIT {
-            assert!(!t.is_blocked(&format!("user{i}"), Some(ip), now));
-            t.record_failure(&format!("user{i}"), Some(ip), now);
+            assert!(t.reserve(&format!("user{i}"), Some(ip), now).is_some());
         }
-        assert!(t.is_blocked("someone-else", Some(ip), now));
-        assert!(!t.is_blocked("someone-else", Some("10.0.0.8".parse().unwrap()), now));
-        t.record_success("someone-else");
-        assert!(t.is_blocked("someone-else", Some(ip), now));
+        assert!(t.reserve("someone-else", Some(ip), now).is_none());
+        let other: IpAddr = "10.0.0.8".parse().unwrap();
+        let r = t.reserve("someone-else", Some(other), now).unwrap();
+        t.succeeded(r);
+        assert!(t.reserve("someone-else", Some(ip), now).is_none());
+    }
+
+    #[test]
+    fn successes_and_releases_do_not_count_against_the_address() {
+        let t = LoginThrottle::new();
+        let ip: IpAddr = "10.0.0.9".parse().unwrap();
+        let now = Instant::now();
+        for i in 0..(IP_LIMIT * 2) {
+            let r = t.reserve(&format!("ok{i}"), Some(ip), now).unwrap();
+            if i % 2 == 0 {
+                t.succeeded(r);
+            } else {
+                t.release(r);
+            }
+        }
+        assert_eq!(t.len(), 0, "nothing is left counted");
+        assert!(t.reserve("ok0", Some(ip), now).is_some());
     }
 
     #[test]
@@ -160,15 +246,15 @@ mod tests {
         let t = LoginThrottle::new();
         let start = Instant::now();
         for i in 0..(MAX_KEYS + 10) {
-            t.record_failure(&format!("u{i}"), None, start);
+            let _ = t.reserve(&format!("u{i}"), None, start);
         }
         assert!(t.len() <= MAX_KEYS);
         // expired entries go first
         let later = start + WINDOW + Duration::from_secs(1);
         for i in 0..(MAX_KEYS / 2) {
-            t.record_failure(&format!("v{i}"), None, later);
+            let _ = t.reserve(&format!("v{i}"), None, later);
         }
-        t.record_failure("trigger", None, later);
+        let _ = t.reserve("trigger", None, later);
         // every stale `u…` key is gone, every fresh `v…` key is kept
         assert_eq!(t.len(), MAX_KEYS / 2 + 1);
         assert!(t.lock().contains_key(&user_key("v1")));

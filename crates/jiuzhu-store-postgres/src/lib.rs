@@ -21,10 +21,18 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "households", include_str!("../migrations/0002_households.sql")),
     (3, "delegation", include_str!("../migrations/0003_delegation.sql")),
+    (4, "audit_guards", include_str!("../migrations/0004_audit_guards.sql")),
 ];
 
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
     pool.begin().await
+}
+
+/// A read transaction that sees one snapshot throughout (REPEATABLE READ takes it at the
+/// first query), without blocking writers.
+async fn begin_read_snapshot(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
+    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
 }
 
 fn classify(e: &sqlx::Error) -> Option<StoreError> {

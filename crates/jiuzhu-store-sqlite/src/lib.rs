@@ -20,10 +20,17 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "households", include_str!("../migrations/0002_households.sql")),
     (3, "delegation", include_str!("../migrations/0003_delegation.sql")),
+    (4, "audit_guards", include_str!("../migrations/0004_audit_guards.sql")),
 ];
 
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
     pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// A read transaction that sees one snapshot throughout: a deferred `BEGIN` whose first read
+/// fixes the WAL snapshot until the transaction ends; writers go on meanwhile.
+async fn begin_read_snapshot(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
+    pool.begin().await
 }
 
 fn classify(e: &sqlx::Error) -> Option<StoreError> {

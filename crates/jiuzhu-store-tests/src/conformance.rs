@@ -986,6 +986,27 @@ pub async fn delegation_grants_answer_authority(db: &TestDb) {
             .await
             .is_township()
     );
+    // A capped grant cannot answer without the amount; a negative amount is refused.
+    for (amount, expected) in [
+        (None, "an amount is required"),
+        (Some(Fen::new(-100)), "must not be negative"),
+    ] {
+        let err = db
+            .store
+            .authority(
+                &admin,
+                Program::Linshi,
+                &code(XIAOER),
+                date("2021-01-01"),
+                amount,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.contains(expected)),
+            "{err:?}"
+        );
+    }
 
     // Who may grant: not a caseworker, not another county's admin; only townships.
     let err = grant(db, &cw, "g4", Program::Tekun, XIAOER, "2021-01-01", None)
@@ -1124,4 +1145,570 @@ pub async fn delegation_grants_answer_authority(db: &TestDb) {
     );
     let report = db.store.verify_chain().await.unwrap();
     assert!(report.first_break.is_none(), "{:?}", report.first_break);
+}
+
+/// The SQL that drops the append-only guards of `events` and `chain_heads` (what someone
+/// with database access could do before editing the log by hand).
+fn drop_audit_guards(db: &TestDb) -> &'static str {
+    if db.backend() == "sqlite" {
+        "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; \
+         DROP TRIGGER chain_heads_no_delete;"
+    } else {
+        "DROP TRIGGER events_no_update ON events; DROP TRIGGER events_no_truncate ON events; \
+         DROP TRIGGER chain_heads_no_delete ON chain_heads; \
+         DROP TRIGGER chain_heads_no_truncate ON chain_heads;"
+    }
+}
+
+/// Copies event `chain/seq` as a new row numbered `new_seq` (inserts are not guarded: this
+/// is the forgery verification has to catch).
+fn forge_copy(chain: &str, seq: i64, new_seq: i64) -> String {
+    format!(
+        "INSERT INTO events (chain, seq, kind, subject, occurred_at, actor, actor_role, \
+         actor_division, idempotency_key, payload, prev_hash, hash) \
+         SELECT chain, {new_seq}, kind, subject, occurred_at, actor, actor_role, \
+         actor_division, idempotency_key, payload, prev_hash, hash FROM events \
+         WHERE chain = '{chain}' AND seq = {seq}"
+    )
+}
+
+pub async fn audit_verify_reads_forged_low_sequence_numbers(db: &TestDb) {
+    load(db).await;
+    let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
+    register(db, &admin, "h1", household(XUNCHANG_VILLAGE, 1))
+        .await
+        .unwrap();
+    let Actor::User(me) = &admin else {
+        unreachable!()
+    };
+    let subject = format!("user:{}", me.id);
+    assert_eq!(
+        db.store.events_for(&admin, &subject).await.unwrap().len(),
+        1
+    );
+    // Forged copies of the account's first event (511526/1) numbered 0, -5 and beyond
+    // the head (3).
+    for new_seq in [0, -5, 3] {
+        assert_eq!(
+            db.exec_raw(&forge_copy("511526", 1, new_seq))
+                .await
+                .unwrap(),
+            1
+        );
+    }
+    // The subject's history shows only the events the chain head accounts for.
+    let events = db.store.events_for(&admin, &subject).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1],
+        "forged rows are not history"
+    );
+    // Verification reads them and reports the first as a sequence gap.
+    let b = db
+        .store
+        .verify_chain()
+        .await
+        .unwrap()
+        .first_break
+        .expect("a forged event numbered below 1 must be reported");
+    assert_eq!((b.chain.as_str(), b.seq), ("511526", -5));
+    assert!(b.reason.contains("gap"), "{}", b.reason);
+}
+
+pub async fn audit_chain_detects_a_wiped_log(db: &TestDb) {
+    load(db).await;
+    let cw = account(db, "caseworker", Role::TownshipCaseworker, XUNCHANG).await;
+    for i in 0..3 {
+        register(db, &cw, &format!("w{i}"), household(XUNCHANG_VILLAGE, 1))
+            .await
+            .unwrap();
+    }
+    // Guards: chain heads are never deleted (but move forward); PostgreSQL's TRUNCATE,
+    // which bypasses row triggers, is refused on both tables.
+    assert!(db.exec_raw("DELETE FROM chain_heads").await.is_err());
+    assert!(
+        db.exec_raw("DELETE FROM chain_heads WHERE chain = '511526'")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        db.exec_raw("UPDATE chain_heads SET seq = seq WHERE chain = '511526'")
+            .await
+            .unwrap(),
+        1
+    );
+    if db.backend() == "postgres" {
+        for table in ["events", "chain_heads", "events, chain_heads"] {
+            let err = db.exec_raw(&format!("TRUNCATE {table}")).await;
+            assert!(err.is_err(), "TRUNCATE {table} must be refused");
+        }
+    }
+    assert!(db.exec_raw("DELETE FROM events").await.is_err());
+    let intact = db.store.verify_chain().await.unwrap();
+    assert!(intact.first_break.is_none(), "{:?}", intact.first_break);
+
+    db.exec_raw(drop_audit_guards(db)).await.unwrap();
+    // Removing the newest event and moving the head back leaves a consistent chain, but
+    // the command log recorded more commands for it than it has events.
+    db.exec_raw(
+        "UPDATE chain_heads SET seq = seq - 1, hash = (SELECT e.prev_hash FROM events e \
+         WHERE e.chain = chain_heads.chain AND e.seq = chain_heads.seq) WHERE chain = '511526'",
+    )
+    .await
+    .unwrap();
+    db.exec_raw(
+        "DELETE FROM events WHERE chain = '511526' \
+         AND seq > (SELECT seq FROM chain_heads WHERE chain = '511526')",
+    )
+    .await
+    .unwrap();
+    let b = db
+        .store
+        .verify_chain()
+        .await
+        .unwrap()
+        .first_break
+        .expect("a shortened chain must be detected");
+    assert_eq!(b.chain, "511526");
+    assert!(
+        b.reason.contains("missing") && b.reason.contains("4 commands"),
+        "{}",
+        b.reason
+    );
+    // Wiping the whole log: the command log still names the county's chain.
+    db.exec_raw("DELETE FROM events").await.unwrap();
+    db.exec_raw("DELETE FROM chain_heads").await.unwrap();
+    let report = db.store.verify_chain().await.unwrap();
+    let b = report
+        .first_break
+        .expect("a wiped log must not verify as intact");
+    assert_eq!(b.chain, "511526");
+    assert!(
+        b.reason.contains("events of chain 511526 are missing"),
+        "{}",
+        b.reason
+    );
+}
+
+pub async fn verification_sees_one_snapshot(db: &TestDb) {
+    load(db).await;
+    let cw = account(db, "caseworker", Role::TownshipCaseworker, XUNCHANG).await;
+    for i in 0..30 {
+        register(db, &cw, &format!("s{i}"), household(XUNCHANG_VILLAGE, 1))
+            .await
+            .unwrap();
+    }
+    // A running server: a writer appends to the same chain while the log is verified.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, actor, stop) = (db.store.clone(), cw.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut written = 0_u32;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                store
+                    .execute(
+                        &CommandContext::new(actor.clone(), format!("live-{written}"), Utc::now()),
+                        Command::RegisterHousehold(household(XUNCHANG_VILLAGE, 1)),
+                    )
+                    .await
+                    .expect("concurrent write");
+                written += 1;
+            }
+            written
+        })
+    };
+    let mut runs = 0;
+    let started = std::time::Instant::now();
+    while runs < 40 || started.elapsed() < std::time::Duration::from_secs(2) {
+        let report = db.store.verify_chain().await.unwrap();
+        assert!(
+            report.first_break.is_none(),
+            "run {runs}: a concurrent append looked like a break: {:?}",
+            report.first_break
+        );
+        runs += 1;
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            break;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let written = writer.await.expect("writer");
+    assert!(written > 0, "the writer wrote nothing");
+}
+
+pub async fn concurrent_grants_and_revocations_serialize(db: &TestDb) {
+    load(db).await;
+    let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
+    let new_grant = |from: &str| {
+        Command::GrantDelegation(NewGrant {
+            program: Program::Tekun,
+            township: code(XIAOER),
+            from: date(from),
+            until: None,
+            cap: None,
+            basis: "珙县授权书".into(),
+        })
+    };
+    for round in 0..3 {
+        // Several overlapping grants of one program to one township at once (different
+        // start dates, different keys): exactly one may be stored.
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let (store, actor) = (db.store.clone(), admin.clone());
+                let cmd = new_grant(&format!("202{round}-0{}-01", i + 1));
+                tokio::spawn(async move {
+                    store
+                        .execute(
+                            &CommandContext::new(actor, format!("grant-{round}-{i}"), Utc::now()),
+                            cmd,
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let mut granted = Vec::new();
+        for h in handles {
+            match h.await.expect("task") {
+                Ok(done) => granted.push(done.outcome),
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("unexpected error {e:?}"),
+            }
+        }
+        assert_eq!(granted.len(), 1, "round {round}: {granted:?}");
+        let CommandOutcome::DelegationGranted { grant_id } = granted[0] else {
+            panic!("{granted:?}")
+        };
+        // Several revocations of that grant at once: exactly one succeeds.
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let (store, actor) = (db.store.clone(), admin.clone());
+                tokio::spawn(async move {
+                    store
+                        .execute(
+                            &CommandContext::new(actor, format!("revoke-{round}-{i}"), Utc::now()),
+                            Command::RevokeDelegation {
+                                grant_id,
+                                effective: date(&format!("202{round}-12-01")),
+                                reason: format!("撤销{i}"),
+                            },
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let mut revoked = 0;
+        for h in handles {
+            match h.await.expect("task") {
+                Ok(_) => revoked += 1,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("unexpected error {e:?}"),
+            }
+        }
+        assert_eq!(revoked, 1, "round {round}");
+        let kinds: Vec<String> = db
+            .store
+            .events_for(&admin, &format!("grant:{grant_id}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["delegation.granted", "delegation.revoked"]);
+    }
+    let stored = db
+        .store
+        .grants(&admin, Some(&code(XIAOER)), Some(Program::Tekun))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    for (i, a) in stored.iter().enumerate() {
+        for b in &stored[i + 1..] {
+            assert!(!a.overlaps(b), "{a:?} overlaps {b:?}");
+        }
+    }
+    let report = db.store.verify_chain().await.unwrap();
+    assert!(report.first_break.is_none(), "{:?}", report.first_break);
+}
+
+pub async fn free_text_refuses_control_characters(db: &TestDb) {
+    load(db).await;
+    let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
+    let Actor::User(me) = &admin else {
+        unreachable!()
+    };
+    let expect_invalid = |r: Result<jiuzhu_store::Executed, StoreError>, field: &str| {
+        let err = r.expect_err("control characters must be refused");
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.contains(field)),
+            "{field}: {err:?}"
+        );
+    };
+    let mut h = household(XUNCHANG_VILLAGE, 1);
+    h.address = "新林村\u{0}1号".into();
+    expect_invalid(
+        db.store
+            .execute(&ctx(&admin, "c1"), Command::RegisterHousehold(h))
+            .await,
+        "address",
+    );
+    let mut h = household(XUNCHANG_VILLAGE, 1);
+    h.address = "新林村\n1号".into();
+    expect_invalid(
+        db.store
+            .execute(&ctx(&admin, "c2"), Command::RegisterHousehold(h))
+            .await,
+        "address",
+    );
+    expect_invalid(
+        db.store
+            .execute(
+                &ctx(&admin, "c3"),
+                Command::CreateUser(NewUser {
+                    username: "gx.nul".into(),
+                    display_name: "张\u{0}某".into(),
+                    role: Role::TownshipCaseworker,
+                    division: code(XUNCHANG),
+                    password_hash: test_hash(),
+                }),
+            )
+            .await,
+        "display_name",
+    );
+    let cw = account(db, "gx.cw", Role::TownshipCaseworker, XUNCHANG).await;
+    let Actor::User(cw_user) = &cw else {
+        unreachable!()
+    };
+    expect_invalid(
+        db.store
+            .execute(
+                &ctx(&admin, "c4"),
+                Command::SetUserActive {
+                    user_id: cw_user.id,
+                    active: false,
+                    reason: "调\u{0}岗".into(),
+                },
+            )
+            .await,
+        "reason",
+    );
+    expect_invalid(
+        db.store
+            .execute(
+                &ctx(&admin, "c5"),
+                Command::IssueApiToken {
+                    user_id: me.id,
+                    label: "脚本\u{0}".into(),
+                    token_digest: secret_digest("nul-token"),
+                    expires_at: Utc::now() + Duration::days(1),
+                },
+            )
+            .await,
+        "label",
+    );
+    expect_invalid(
+        db.store
+            .execute(
+                &ctx(&admin, "c6"),
+                Command::GrantDelegation(NewGrant {
+                    program: Program::Dibao,
+                    township: code(XIAOER),
+                    from: date("2020-05-01"),
+                    until: None,
+                    cap: None,
+                    basis: "授权书\u{0}1号".into(),
+                }),
+            )
+            .await,
+        "basis",
+    );
+    let grant_id = grant(db, &admin, "c7", Program::Dibao, XIAOER, "2020-05-01", None)
+        .await
+        .unwrap();
+    expect_invalid(
+        db.store
+            .execute(
+                &ctx(&admin, "c8"),
+                Command::RevokeDelegation {
+                    grant_id,
+                    effective: date("2023-01-01"),
+                    reason: "整改\u{0}".into(),
+                },
+            )
+            .await,
+        "reason",
+    );
+    // A login typed with a NUL is an unknown user, not a database error.
+    assert!(db.store.credentials("gx.\u{0}cw").await.unwrap().is_none());
+    db.store
+        .record_login(Utc::now(), "gx.\u{0}cw", None, None)
+        .await
+        .unwrap();
+    // Nothing of the refused commands was written.
+    assert_eq!(db.store.counts(&admin).await.unwrap().households, 0);
+    let report = db.store.verify_chain().await.unwrap();
+    assert!(report.first_break.is_none(), "{:?}", report.first_break);
+}
+
+pub async fn password_change_and_deactivation_end_api_tokens(db: &TestDb) {
+    load(db).await;
+    let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
+    let cw = account(db, "gx.cw", Role::TownshipCaseworker, XUNCHANG).await;
+    let Actor::User(cw_user) = &cw else {
+        unreachable!()
+    };
+    let now = Utc::now();
+    let issue = |secret: &str| Command::IssueApiToken {
+        user_id: cw_user.id,
+        label: "脚本".into(),
+        token_digest: secret_digest(secret),
+        expires_at: now + Duration::days(1),
+    };
+    let valid = |secret: &'static str| {
+        let store = db.store.clone();
+        async move {
+            store
+                .token_user(&secret_digest(secret), now)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    // A password change ends the account's API tokens.
+    db.store
+        .execute(&ctx(&cw, "tk1"), issue("token-one"))
+        .await
+        .unwrap();
+    assert!(valid("token-one").await);
+    db.store
+        .execute(
+            &ctx(&cw, "pw1"),
+            Command::SetPassword {
+                user_id: cw_user.id,
+                password_hash: test_hash(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!valid("token-one").await, "a new password ends API tokens");
+    // Deactivation ends them for good: reactivating the account does not revive them.
+    db.store
+        .execute(&ctx(&cw, "tk2"), issue("token-two"))
+        .await
+        .unwrap();
+    assert!(valid("token-two").await);
+    let set_active = |active: bool| Command::SetUserActive {
+        user_id: cw_user.id,
+        active,
+        reason: "调岗".into(),
+    };
+    db.store
+        .execute(&ctx(&admin, "off"), set_active(false))
+        .await
+        .unwrap();
+    db.store
+        .execute(&ctx(&admin, "on"), set_active(true))
+        .await
+        .unwrap();
+    assert!(
+        !valid("token-two").await,
+        "a token of a deactivated account stays revoked after reactivation"
+    );
+    let left = db.query_text("SELECT label FROM api_tokens").await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+pub async fn failed_logins_keep_only_plausible_usernames(db: &TestDb) {
+    load(db).await;
+    let now = Utc::now();
+    for typed in [
+        "no.such.user",
+        "my-secret-password 123",
+        "张三丰",
+        "a\u{0}b",
+    ] {
+        db.store.record_login(now, typed, None, None).await.unwrap();
+    }
+    let payloads = db
+        .query_text(
+            "SELECT CAST(payload AS TEXT) FROM events WHERE kind = 'account.login_failed' \
+             ORDER BY seq",
+        )
+        .await
+        .unwrap();
+    assert_eq!(payloads.len(), 4, "{payloads:?}");
+    let stored: Vec<String> = payloads
+        .iter()
+        .map(|p| {
+            let v: serde_json::Value = serde_json::from_str(p).expect("payload json");
+            v["username"].as_str().expect("username").to_string()
+        })
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            "no.such.user",
+            "(invalid username, 22 characters)",
+            "(invalid username, 3 characters)",
+            "(invalid username, 3 characters)",
+        ]
+    );
+    assert!(!payloads.iter().any(|p| p.contains("secret")));
+}
+
+pub async fn demo_seed_completes_an_interrupted_run_and_keeps_existing_grants(db: &TestDb) {
+    load(db).await;
+    // An operator (or an earlier profile) granted 孝儿镇's 低保 from another date than the
+    // built-in profile says: seeding must leave it alone instead of failing on the overlap.
+    let operator_grant = grant(
+        db,
+        &system(),
+        "op",
+        Program::Dibao,
+        XIAOER,
+        "2021-01-01",
+        None,
+    )
+    .await
+    .unwrap();
+    // A seed interrupted after 4 of 10 households …
+    let first = jiuzhu_store::demo::seed(&*db.store, 4).await.unwrap();
+    assert_eq!(first.households_created, 4);
+    // … is completed by the next run.
+    let second = jiuzhu_store::demo::seed(&*db.store, 10).await.unwrap();
+    assert_eq!(second.households_created, 6);
+    assert_eq!(second.grants_created, 0);
+    let third = jiuzhu_store::demo::seed(&*db.store, 10).await.unwrap();
+    assert_eq!(third.households_created, 0);
+    assert_eq!(db.store.counts(&system()).await.unwrap().households, 10);
+    let grants = db
+        .store
+        .grants(&system(), Some(&code(XIAOER)), Some(Program::Dibao))
+        .await
+        .unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(
+        (grants[0].id, grants[0].from),
+        (operator_grant, date("2021-01-01"))
+    );
+    let report = db.store.verify_chain().await.unwrap();
+    assert!(report.first_break.is_none(), "{:?}", report.first_break);
+}
+
+pub async fn demo_seed_refuses_a_database_with_real_accounts(db: &TestDb) {
+    load(db).await;
+    account(db, "gx.zhang", Role::CountyAdmin, "511526").await;
+    let err = jiuzhu_store::demo::seed(&*db.store, 5).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("none of them is a demo account")),
+        "{err:?}"
+    );
+    let counts = db.store.counts(&system()).await.unwrap();
+    assert_eq!((counts.users, counts.households), (1, 0));
+    assert!(
+        db.store
+            .credentials("gongxian.admin")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

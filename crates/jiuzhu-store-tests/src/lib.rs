@@ -132,6 +132,41 @@ impl TestDb {
         }
     }
 
+    /// Runs a raw query against the database, bypassing the store, and returns the first
+    /// column of every row as text (for tests that look at what was stored).
+    pub async fn query_text(&self, sql: &str) -> Result<Vec<String>, StoreError> {
+        let map = |e: sqlx::Error| StoreError::Database(e.to_string());
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .map_err(map)?;
+                let rows: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(map)?;
+                pool.close().await;
+                Ok(rows)
+            }
+            Backend::Postgres { admin, schema } => {
+                let mut conn = admin.acquire().await.map_err(map)?;
+                sqlx::query(AssertSqlSafe(format!("SET search_path TO {schema}")))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map)?;
+                let rows = sqlx::query_scalar(AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(map);
+                sqlx::query("SET search_path TO DEFAULT")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map)?;
+                rows
+            }
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         self.store.backend()
     }

@@ -5,6 +5,8 @@
 //   const BACKEND: &str           "sqlite" or "postgres"
 //   const MIGRATIONS: &[(i64, &str, &str)]   the backend's migrations (version, name, SQL)
 //   async fn begin_write(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
+//   async fn begin_read_snapshot(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
+//                                 a read-only transaction that sees one snapshot throughout
 //   fn classify(&sqlx::Error) -> Option<StoreError>   backend-specific error codes
 // The SQL here is portable between the two: `$n` placeholders, `ON CONFLICT`, `RETURNING`,
 // `LIKE` prefixes. Anything that differs lives in the backend crate.
@@ -18,6 +20,7 @@ use jiuzhu_domain::delegation::{Grant, Revocation};
 use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, Role, Sex};
 use jiuzhu_store::command::check_idempotency_key;
 use jiuzhu_store::event::{ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN, event_time};
+use jiuzhu_store::model::{check_text, check_username};
 use jiuzhu_store::{
     Actor, Command, CommandContext, CommandOutcome, Counts, Division, EventRecord, Executed,
     Household, HouseholdFilter, HouseholdSummary, Member, NewEvent, NewGrant, NewHousehold,
@@ -35,6 +38,9 @@ type DbRow = <Db as sqlx::Database>::Row;
 
 /// Events read per round trip while verifying.
 const VERIFY_BATCH: i64 = 2000;
+
+/// Longest reason (deactivation, revocation) or grant basis.
+const MAX_REASON_CHARS: usize = 500;
 
 /// The store over one connection pool.
 #[derive(Debug, Clone)]
@@ -198,15 +204,11 @@ impl SqlStore {
         begin_write(&self.pool).await.map_err(db_err)
     }
 
-    /// Appends events to a chain inside the caller's transaction.
-    async fn append(
-        tx: &mut Tx,
-        actor: &Actor,
-        at: DateTime<Utc>,
-        idempotency_key: &str,
-        chain: &str,
-        events: Vec<NewEvent>,
-    ) -> Result<()> {
+    /// Locks a chain until the end of the caller's transaction (creating its head if the
+    /// chain is new) and returns the head's sequence number and hash. An UPDATE takes the
+    /// row lock (PostgreSQL) and the write lock (SQLite): concurrent transactions that lock
+    /// the same chain wait here. Taking it again in the same transaction is harmless.
+    async fn lock_chain(tx: &mut Tx, chain: &str) -> Result<(i64, String)> {
         sqlx::query(
             "INSERT INTO chain_heads (chain, seq, hash) VALUES ($1, 0, $2) \
              ON CONFLICT (chain) DO NOTHING",
@@ -216,16 +218,26 @@ impl SqlStore {
         .execute(&mut **tx)
         .await
         .map_err(db_err)?;
-        // An UPDATE takes the row lock (PostgreSQL) and the write lock (SQLite): concurrent
-        // appenders to this chain wait here, so sequence numbers never collide.
         let head =
             sqlx::query("UPDATE chain_heads SET seq = seq WHERE chain = $1 RETURNING seq, hash")
                 .bind(chain)
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(db_err)?;
-        let mut seq: i64 = get(&head, "seq")?;
-        let mut prev: String = get(&head, "hash")?;
+        Ok((get(&head, "seq")?, get(&head, "hash")?))
+    }
+
+    /// Appends events to a chain inside the caller's transaction. The chain's lock makes
+    /// concurrent appenders wait, so sequence numbers never collide.
+    async fn append(
+        tx: &mut Tx,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        idempotency_key: &str,
+        chain: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<()> {
+        let (mut seq, mut prev) = Self::lock_chain(tx, chain).await?;
         let occurred_at = event_time(at);
         for e in events {
             seq += 1;
@@ -273,6 +285,21 @@ impl SqlStore {
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Ends every session and API token of an account (password change, deactivation).
+    async fn end_sessions_and_tokens(tx: &mut Tx, user_id: i64) -> Result<()> {
+        for sql in [
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM api_tokens WHERE user_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
         Ok(())
     }
 
@@ -350,6 +377,7 @@ impl SqlStore {
                 let target = Self::user_in_tx(tx, user_id).await?;
                 policy::manage_user(&ctx.actor, &target)?;
                 let reason = reason.trim().to_string();
+                check_text("reason", &reason, MAX_REASON_CHARS)?;
                 if !active && reason.is_empty() {
                     return Err(StoreError::Invalid(
                         "give a reason for deactivating an account".to_string(),
@@ -369,6 +397,11 @@ impl SqlStore {
                     .execute(&mut **tx)
                     .await
                     .map_err(db_err)?;
+                if !active {
+                    // Deactivation ends the account's sessions and API tokens for good: a
+                    // later reactivation does not bring them back.
+                    Self::end_sessions_and_tokens(tx, user_id).await?;
+                }
                 let kind = if active {
                     "account.user_reactivated"
                 } else {
@@ -396,12 +429,8 @@ impl SqlStore {
                     .execute(&mut **tx)
                     .await
                     .map_err(db_err)?;
-                // A changed password ends every open session of the account.
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(user_id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
+                // A changed password ends every open session and API token of the account.
+                Self::end_sessions_and_tokens(tx, user_id).await?;
                 Ok((
                     target.division.county_prefix().to_string(),
                     CommandOutcome::UserUpdated { user_id },
@@ -426,11 +455,12 @@ impl SqlStore {
                     ));
                 }
                 let label = label.trim().to_string();
-                if label.is_empty() || label.chars().count() > 64 {
+                if label.is_empty() {
                     return Err(StoreError::Invalid(
                         "token label must be 1 to 64 characters".to_string(),
                     ));
                 }
+                check_text("token label", &label, 64)?;
                 sqlx::query(
                     "INSERT INTO api_tokens (digest, user_id, label, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4, $5)",
@@ -468,13 +498,14 @@ impl SqlStore {
         ctx: &CommandContext,
         new: NewUser,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
-        jiuzhu_store::model::check_username(&new.username).map_err(StoreError::Invalid)?;
+        check_username(&new.username).map_err(StoreError::Invalid)?;
         let display_name = new.display_name.trim().to_string();
-        if display_name.is_empty() || display_name.chars().count() > 64 {
+        if display_name.is_empty() {
             return Err(StoreError::Invalid(
                 "display name must be 1 to 64 characters".to_string(),
             ));
         }
+        check_text("display_name", &display_name, 64)?;
         policy::create_user(&ctx.actor, &new)?;
         if !Self::division_exists(tx, &new.division).await? {
             return Err(StoreError::Invalid(format!(
@@ -529,7 +560,7 @@ impl SqlStore {
         ctx: &CommandContext,
         h: NewHousehold,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
-        h.check().map_err(StoreError::Invalid)?;
+        h.check()?;
         policy::register_household(&ctx.actor, &h.division)?;
         if !Self::division_exists(tx, &h.division).await? {
             return Err(StoreError::Invalid(format!(
@@ -625,7 +656,12 @@ impl SqlStore {
         grant
             .check()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        check_text("basis", &grant.basis, MAX_REASON_CHARS)?;
         policy::manage_delegation(&ctx.actor, &grant.township)?;
+        let county = grant.township.county_prefix().to_string();
+        // Lock the county's chain before looking for overlaps: two concurrent grants of one
+        // program to one township are serialized here, and the second sees the first.
+        Self::lock_chain(tx, &county).await?;
         if !Self::division_exists(tx, &grant.township).await? {
             return Err(StoreError::Invalid(format!(
                 "township {} is not in the jurisdiction table",
@@ -642,7 +678,6 @@ impl SqlStore {
                 existing.id, grant.program, grant.township, existing.from
             )));
         }
-        let county = grant.township.county_prefix().to_string();
         grant.id = Self::next_id(tx, "grant").await?;
         sqlx::query(
             "INSERT INTO delegation_grants (county_code, id, program, township_code, valid_from, \
@@ -706,14 +741,13 @@ impl SqlStore {
                 "give the reason for the revocation".to_string(),
             ));
         }
-        if let Some(r) = &grant.revoked {
-            return Err(StoreError::Conflict(format!(
-                "grant {grant_id} was already revoked from {}",
-                r.effective
-            )));
-        }
-        sqlx::query(
-            "UPDATE delegation_grants SET revoked_from = $2, revoke_reason = $3 WHERE id = $1",
+        check_text("reason", &reason, MAX_REASON_CHARS)?;
+        // Serialize with other grants and revocations in the county, then revoke only a grant
+        // that is still unrevoked: of two concurrent revocations exactly one succeeds.
+        Self::lock_chain(tx, grant.township.county_prefix()).await?;
+        let revoked = sqlx::query(
+            "UPDATE delegation_grants SET revoked_from = $2, revoke_reason = $3 \
+             WHERE id = $1 AND revoked_from IS NULL",
         )
         .bind(grant_id)
         .bind(effective)
@@ -721,6 +755,18 @@ impl SqlStore {
         .execute(&mut **tx)
         .await
         .map_err(db_err)?;
+        if revoked.rows_affected() == 0 {
+            let effective: Option<NaiveDate> =
+                sqlx::query_scalar("SELECT revoked_from FROM delegation_grants WHERE id = $1")
+                    .bind(grant_id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+            return Err(StoreError::Conflict(match effective {
+                Some(d) => format!("grant {grant_id} was already revoked from {d}"),
+                None => format!("grant {grant_id} was already revoked"),
+            }));
+        }
         Ok((
             grant.township.county_prefix().to_string(),
             CommandOutcome::DelegationRevoked { grant_id },
@@ -773,21 +819,29 @@ impl SqlStore {
             .map_err(db_err)
     }
 
+    /// Walks one chain inside the verification's snapshot. `commands` is the number of
+    /// commands the command log records for this chain: each appended at least one event.
     async fn verify_one(
-        &self,
+        tx: &mut Tx,
         chain: &str,
+        commands: i64,
         report: &mut VerifyReport,
     ) -> Result<Option<ChainBreak>> {
         let mut verifier = ChainVerifier::new(chain);
-        let mut after = 0_i64;
+        // Start below every possible sequence number: a forged event numbered 0 or less is
+        // read, and reported as a gap, instead of being skipped.
+        let mut after: Option<i64> = None;
+        let mut walked = 0_i64;
         loop {
             let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                "SELECT {EVENT_COLUMNS} FROM events WHERE chain = $1 AND seq {} $2 \
+                 ORDER BY seq LIMIT $3",
+                if after.is_some() { ">" } else { ">=" }
             )))
             .bind(chain)
-            .bind(after)
+            .bind(after.unwrap_or(i64::MIN))
             .bind(VERIFY_BATCH)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut **tx)
             .await
             .map_err(db_err)?;
             if rows.is_empty() {
@@ -795,8 +849,9 @@ impl SqlStore {
             }
             for row in &rows {
                 let e = event_from_row(row)?;
-                after = e.seq;
+                after = Some(e.seq);
                 report.events += 1;
+                walked += 1;
                 if let Err(b) = verifier.check(&e) {
                     return Ok(Some(b));
                 }
@@ -804,19 +859,38 @@ impl SqlStore {
         }
         let head = sqlx::query("SELECT seq, hash FROM chain_heads WHERE chain = $1")
             .bind(chain)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(db_err)?;
         let Some(head) = head else {
+            let reason = if walked == 0 {
+                format!(
+                    "events of chain {chain} are missing: {commands} commands were recorded \
+                     for it, but it has no events and no chain head"
+                )
+            } else {
+                "events exist for a chain without a recorded head".to_string()
+            };
             return Ok(Some(ChainBreak {
                 chain: chain.to_string(),
-                seq: 0,
-                reason: "events exist for a chain without a recorded head".to_string(),
+                seq: walked + 1,
+                reason,
             }));
         };
-        Ok(verifier
-            .finish(get(&head, "seq")?, &get::<String>(&head, "hash")?)
-            .err())
+        if let Err(b) = verifier.finish(get(&head, "seq")?, &get::<String>(&head, "hash")?) {
+            return Ok(Some(b));
+        }
+        if commands > walked {
+            return Ok(Some(ChainBreak {
+                chain: chain.to_string(),
+                seq: walked + 1,
+                reason: format!(
+                    "events of chain {chain} are missing: {commands} commands were recorded \
+                     for it, but it has only {walked} events"
+                ),
+            }));
+        }
+        Ok(None)
     }
 }
 
@@ -1001,6 +1075,10 @@ impl Store for SqlStore {
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<UserCredentials>> {
+        // No account has such a name, and PostgreSQL refuses `\0` in a text parameter.
+        if username.chars().any(char::is_control) {
+            return Ok(None);
+        }
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
         )))
@@ -1068,8 +1146,15 @@ impl Store for SqlStore {
         session: Option<NewSession>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        // Whatever was typed is recorded only up to 64 characters.
-        let typed: String = username.chars().take(64).collect();
+        // What was typed as an unknown username is kept only if it could be a username:
+        // people type passwords (and anything else) into that field by mistake.
+        let typed = match check_username(username) {
+            Ok(()) => username.to_string(),
+            Err(_) => format!(
+                "(invalid username, {} characters)",
+                username.chars().count()
+            ),
+        };
         let (chain, event) = match (user, &session) {
             (Some(u), Some(s)) => {
                 sqlx::query(
@@ -1345,8 +1430,12 @@ impl Store for SqlStore {
             }
             _ => return Err(StoreError::Invalid(format!("unknown subject {subject}"))),
         }
+        // Only events the chain heads account for: nothing numbered below 1 or beyond the
+        // head (such rows can only be forgeries, and `audit verify` reports them).
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE subject = $1 ORDER BY occurred_at, chain, seq"
+            "SELECT {EVENT_COLUMNS} FROM events WHERE subject = $1 AND seq >= 1 \
+             AND seq <= (SELECT h.seq FROM chain_heads h WHERE h.chain = events.chain) \
+             ORDER BY occurred_at, chain, seq"
         )))
         .bind(subject)
         .fetch_all(&self.pool)
@@ -1356,22 +1445,40 @@ impl Store for SqlStore {
     }
 
     async fn verify_chain(&self) -> Result<VerifyReport> {
+        // One snapshot for the whole walk: appends committed meanwhile (a running server)
+        // are not seen half-way, so they cannot look like a break.
+        let mut tx = begin_read_snapshot(&self.pool).await.map_err(db_err)?;
+        // Every chain anything knows of: a head, events, or commands recorded for it (a
+        // chain whose events and head were wiped is still named by its commands).
         let chains: Vec<String> = sqlx::query_scalar(
-            "SELECT chain FROM chain_heads UNION SELECT DISTINCT chain FROM events ORDER BY 1",
+            "SELECT chain FROM chain_heads UNION SELECT chain FROM events \
+             UNION SELECT chain FROM commands WHERE chain <> '' ORDER BY 1",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT chain, COUNT(*) AS n FROM commands WHERE chain <> '' GROUP BY chain",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let mut commands = std::collections::HashMap::new();
+        for row in &rows {
+            commands.insert(get::<String>(row, "chain")?, get::<i64>(row, "n")?);
+        }
         let mut report = VerifyReport {
             chains: chains.len(),
             ..VerifyReport::default()
         };
         for chain in &chains {
-            if let Some(b) = self.verify_one(chain, &mut report).await? {
+            let n = commands.get(chain).copied().unwrap_or(0);
+            if let Some(b) = Self::verify_one(&mut tx, chain, n, &mut report).await? {
                 report.first_break = Some(b);
                 break;
             }
         }
+        tx.rollback().await.map_err(db_err)?;
         Ok(report)
     }
 }

@@ -241,18 +241,43 @@ pub fn households(villages: &[Division], n: usize, seed: u64) -> Result<Vec<NewH
 }
 
 /// Prepares a demo database: loads the built-in jurisdiction tree, creates the demo accounts
-/// that do not exist yet and, if the database has no households, the demo households.
+/// that do not exist yet, the profiles' delegation grants for every (township, program)
+/// without a grant, and the demo households `0..households_wanted` that are missing (each
+/// under its own idempotency key, so an interrupted seed is completed on the next run).
 /// Safe to run on every start.
+///
+/// Refuses a database that has accounts but no demo account: demo accounts share a
+/// published password and demo households are fictitious, so they must never be added to
+/// a real database.
 pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSummary> {
     let divisions = crate::divisions::parse(crate::divisions::BUILTIN)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let actor = Actor::system("demo");
     let ctx = |key: String| CommandContext::new(actor.clone(), key, Utc::now());
+
+    let accounts = accounts(&divisions)?;
+    if store.counts(&actor).await?.users > 0 {
+        let mut any_demo = false;
+        for a in &accounts {
+            if store.credentials(&a.username).await?.is_some() {
+                any_demo = true;
+                break;
+            }
+        }
+        if !any_demo {
+            return Err(StoreError::Conflict(
+                "this database has accounts and none of them is a demo account: refusing to \
+                 add demo accounts (with the published demo password) and fictitious \
+                 households to it; use --demo without --db (./jiuzhu-demo.db) or a new, empty \
+                 database"
+                    .to_string(),
+            ));
+        }
+    }
     let divisions_loaded = store
         .load_divisions(&ctx("demo:divisions".into()), &divisions)
         .await?;
 
-    let accounts = accounts(&divisions)?;
     // One hash for all demo accounts: they share the published demo password anyway.
     let mut demo_hash: Option<String> = None;
     for a in &accounts {
@@ -279,8 +304,19 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
             .await?;
     }
 
+    // A (township, program) that has any grant already is left alone: an earlier seed (with
+    // other profiles) or an operator granted it, and a second grant would overlap.
+    let granted: HashSet<(DivisionCode, jiuzhu_domain::Program)> = store
+        .grants(&actor, None, None)
+        .await?
+        .into_iter()
+        .map(|g| (g.township, g.program))
+        .collect();
     let mut grants_created = 0;
     for g in profile_grants(&divisions)? {
+        if granted.contains(&(g.township.clone(), g.program)) {
+            continue;
+        }
         let key = format!("demo:grant:{}:{}:{}", g.program, g.township, g.from);
         let done = store
             .execute(&ctx(key), Command::GrantDelegation(g))
@@ -290,23 +326,25 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
         }
     }
 
+    // Every index runs: the ones created before are answered from their idempotency key
+    // (cheap), the missing ones (an interrupted seed) are created now.
     let mut households_created = 0;
-    if store.counts(&actor).await?.households == 0 {
-        let villages: Vec<Division> = divisions
-            .iter()
-            .filter(|d| d.level() == DivisionLevel::Village)
-            .cloned()
-            .collect();
-        for (i, h) in households(&villages, households_wanted, 20_211_001)?
-            .into_iter()
-            .enumerate()
-        {
-            store
-                .execute(
-                    &ctx(format!("demo:household:{i}")),
-                    Command::RegisterHousehold(h),
-                )
-                .await?;
+    let villages: Vec<Division> = divisions
+        .iter()
+        .filter(|d| d.level() == DivisionLevel::Village)
+        .cloned()
+        .collect();
+    for (i, h) in households(&villages, households_wanted, 20_211_001)?
+        .into_iter()
+        .enumerate()
+    {
+        let done = store
+            .execute(
+                &ctx(format!("demo:household:{i}")),
+                Command::RegisterHousehold(h),
+            )
+            .await?;
+        if !done.replayed {
             households_created += 1;
         }
     }

@@ -86,16 +86,47 @@ impl StoreError {
     }
 }
 
-/// Removes the password from a database URL before it is shown anywhere.
+/// Removes the password from a database URL before it is shown anywhere: the one in the
+/// authority (`scheme://user:password@host`, up to the last `@` before the path, so that an
+/// unencoded `@` in the password is covered) and a `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
-    // scheme://user:password@host/...
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((creds, host)) = rest.split_once('@')
-        && let Some((user, _)) = creds.split_once(':')
-    {
-        return format!("{scheme}://{user}:***@{host}");
-    }
-    url.to_string()
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((creds, host)) => match creds.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let (query, fragment) = match query.split_once('#') {
+                Some((q, f)) => (q, Some(f)),
+                None => (query, None),
+            };
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            let mut t = format!("{path}?{}", query.join("&"));
+            if let Some(f) = fragment {
+                t.push('#');
+                t.push_str(f);
+            }
+            t
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 #[cfg(test)]
@@ -110,5 +141,40 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(redact_url("sqlite:x.db?mode=ro"), "sqlite:x.db?mode=ro");
+    }
+
+    #[test]
+    fn redacts_a_password_containing_at_signs() {
+        assert_eq!(
+            redact_url("postgres://u:p@ss@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact_url("postgres://u:a@b@c@h/db?sslmode=require"),
+            "postgres://u:***@h/db?sslmode=require"
+        );
+        // An `@` after the path is not part of the credentials.
+        assert_eq!(
+            redact_url("postgres://u:pw@h/db?application_name=a@b"),
+            "postgres://u:***@h/db?application_name=a@b"
+        );
+    }
+
+    #[test]
+    fn redacts_a_password_query_parameter() {
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=secret&sslmode=require"),
+            "postgres://h/db?user=u&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgresql://u:one@h/db?password=two"),
+            "postgresql://u:***@h/db?password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://h?password=x#frag"),
+            "postgres://h?password=***#frag"
+        );
+        assert!(!redact_url("postgres://h/db?PASSWORD=secret").contains("secret"));
     }
 }

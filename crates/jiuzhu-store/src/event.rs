@@ -26,7 +26,7 @@ const ENCODING_VERSION: u32 = 1;
 pub struct NewEvent {
     /// Dotted kind, e.g. `account.user_created`.
     pub kind: String,
-    /// What the event is about, e.g. `user:12`, `household:511526:7`.
+    /// What the event is about, e.g. `user:12`, `household:7`.
     pub subject: String,
     /// Event data. Personal data may appear here (the audit trail must be complete); it is
     /// masked wherever events are shown.

@@ -66,6 +66,26 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
+/// Checks one free-text input (address, display name, basis, reason, token label …): no
+/// control characters (`char::is_control`, which includes `\0`, line breaks and tabs;
+/// PostgreSQL cannot even store `\0` in text) and at most `max_chars` characters. The error
+/// names the field. Whether the text may be empty is up to the caller.
+pub fn check_text(field: &str, value: &str, max_chars: usize) -> crate::Result<()> {
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(crate::StoreError::Invalid(format!(
+            "{field} must not contain control characters (found U+{:04X})",
+            u32::from(c)
+        )));
+    }
+    let len = value.chars().count();
+    if len > max_chars {
+        return Err(crate::StoreError::Invalid(format!(
+            "{field} must be at most {max_chars} characters (got {len})"
+        )));
+    }
+    Ok(())
+}
+
 /// Usernames: 3–32 characters of ASCII letters, digits, `.`, `_`, `-`, starting with a letter.
 pub fn check_username(name: &str) -> Result<(), String> {
     let len = name.chars().count();
@@ -149,25 +169,24 @@ pub struct NewHousehold {
 
 impl NewHousehold {
     /// Checks what the types cannot: a village-level division, one head, no duplicate
-    /// members, a non-empty address.
-    pub fn check(&self) -> Result<(), String> {
+    /// members, a non-empty address of at most 200 characters without control characters.
+    pub fn check(&self) -> crate::Result<()> {
+        let invalid = |m: String| Err(crate::StoreError::Invalid(m));
         if self.division.level() != DivisionLevel::Village {
-            return Err(format!(
+            return invalid(format!(
                 "a household is registered at a village or community (12-digit code), not at {}",
                 self.division
             ));
         }
         if self.address.trim().is_empty() {
-            return Err("address is empty".to_string());
+            return invalid("address is empty".to_string());
         }
-        if self.address.chars().count() > 200 {
-            return Err("address longer than 200 characters".to_string());
-        }
+        check_text("address", &self.address, 200)?;
         if self.members.is_empty() {
-            return Err("a household needs at least one member".to_string());
+            return invalid("a household needs at least one member".to_string());
         }
         if self.members.len() > 30 {
-            return Err("a household has at most 30 members".to_string());
+            return invalid("a household has at most 30 members".to_string());
         }
         let heads = self
             .members
@@ -175,13 +194,13 @@ impl NewHousehold {
             .filter(|m| m.relation == Relation::Head)
             .count();
         if heads != 1 {
-            return Err(format!(
+            return invalid(format!(
                 "a household has exactly one head (户主); found {heads}"
             ));
         }
         for (i, m) in self.members.iter().enumerate() {
             if self.members[..i].iter().any(|o| o.id_number == m.id_number) {
-                return Err(format!(
+                return invalid(format!(
                     "member {} repeats the ID number {} of an earlier member",
                     i + 1,
                     m.id_number.masked()
@@ -303,6 +322,21 @@ mod tests {
         assert!(check_username("1abc").is_err());
         assert!(check_username("张三丰").is_err());
         assert!(check_username("a b c").is_err());
+    }
+
+    #[test]
+    fn free_text_refuses_control_characters_and_overlong_input() {
+        assert!(check_text("address", "新林村1组1号", 200).is_ok());
+        for bad in ["a\0b", "a\nb", "a\tb", "a\u{7f}b", "a\u{85}b"] {
+            let err = check_text("address", bad, 200).unwrap_err();
+            assert!(
+                matches!(&err, crate::StoreError::Invalid(m) if m.contains("address")),
+                "{err:?}"
+            );
+        }
+        assert!(check_text("label", &"字".repeat(64), 64).is_ok());
+        let err = check_text("label", &"字".repeat(65), 64).unwrap_err();
+        assert!(err.to_string().contains("label"), "{err}");
     }
 
     #[test]

@@ -307,3 +307,46 @@ async fn a_deactivated_account_is_told_so_only_with_the_right_password() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn parallel_wrong_passwords_cannot_get_past_the_throttle() {
+    let app = spawn_app().await;
+    let attempts: Vec<_> = (0..10)
+        .map(|_| {
+            let url = app.url("/api/v1/tokens");
+            tokio::spawn(async move {
+                client()
+                    .post(url)
+                    .json(&serde_json::json!({
+                        "username": GX_CASEWORKER,
+                        "password": "wrong-password",
+                    }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for a in attempts {
+        statuses.push(a.await.unwrap());
+    }
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        refused <= 5,
+        "{statuses:?}: more than 5 passwords were checked"
+    );
+    assert_eq!(refused + throttled, 10, "{statuses:?}");
+    // the right password is refused afterwards, on the page and by the API
+    let res = app.login(&client(), GX_CASEWORKER, PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    // a successful login elsewhere is not counted against the address
+    for _ in 0..25 {
+        let res = app.login(&client(), "gongxian.admin", PASSWORD).await;
+        assert_eq!(res.status(), 303);
+    }
+    app.cleanup().await;
+}

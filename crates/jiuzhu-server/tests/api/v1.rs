@@ -356,3 +356,63 @@ async fn session_cookie_works_for_api_reads_but_writes_need_the_csrf_header() {
     assert_eq!(res.status(), 201);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn control_characters_in_text_fields_are_refused_not_a_server_error() {
+    let app = spawn_app().await;
+    let token = app.token(GX_CASEWORKER).await;
+    for (i, address) in ["a\u{0}b", "鱼竹村\n3组"].into_iter().enumerate() {
+        let mut body = household_body(&[fresh_id().as_str()]);
+        body["address"] = json!(address);
+        let res = client()
+            .post(app.url("/api/v1/households"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", format!("k-ctl-{i}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{address:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["field"], "address", "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("控制字符"),
+            "{body}"
+        );
+    }
+    // the display name of a new account
+    let admin = app.token(GX_ADMIN).await;
+    let res = client()
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .header("Idempotency-Key", "k-ctl-user")
+        .json(&json!({
+            "username": "gx.nul",
+            "display_name": "张\u{0}某",
+            "role": "township_caseworker",
+            "division": "511526100000",
+            "password": "good-pass-2026",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "display_name");
+    // a token label, and a username typed with a NUL
+    let res = client()
+        .post(app.url("/api/v1/tokens"))
+        .json(&json!({ "username": GX_CASEWORKER, "password": PASSWORD, "label": "x\u{0}" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "label");
+    let res = client()
+        .post(app.url("/api/v1/tokens"))
+        .json(&json!({ "username": "gongxian.\u{0}caseworker", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    app.cleanup().await;
+}

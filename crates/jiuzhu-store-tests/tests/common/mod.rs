@@ -31,6 +31,15 @@ macro_rules! all_conformance_tests {
             audit_chain_detects_deletion,
             demo_seed_is_repeatable,
             delegation_grants_answer_authority,
+            audit_verify_reads_forged_low_sequence_numbers,
+            audit_chain_detects_a_wiped_log,
+            verification_sees_one_snapshot,
+            concurrent_grants_and_revocations_serialize,
+            free_text_refuses_control_characters,
+            password_change_and_deactivation_end_api_tokens,
+            failed_logins_keep_only_plausible_usernames,
+            demo_seed_completes_an_interrupted_run_and_keeps_existing_grants,
+            demo_seed_refuses_a_database_with_real_accounts,
         );
     };
 }
