@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod case;
 pub mod deadline;
 pub mod delegation;
 pub mod division;
