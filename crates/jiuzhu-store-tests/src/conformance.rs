@@ -2,12 +2,14 @@
 //! failed expectation. `tests/sqlite.rs` and `tests/postgres.rs` run each of them.
 
 use chrono::{Duration, NaiveDate, Utc};
+use jiuzhu_domain::case;
 use jiuzhu_domain::delegation::{Authority, CountyReason};
 use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, Role};
 use jiuzhu_store::auth::{UserActor, hash_password, secret_digest};
 use jiuzhu_store::{
-    Actor, Command, CommandContext, CommandOutcome, HouseholdFilter, NewGrant, NewHousehold,
-    NewMember, NewSession, NewUser, PageRequest, SCHEMA_VERSION, StoreError, divisions,
+    Actor, CaseFilter, Command, CommandContext, CommandOutcome, HouseholdFilter, NewGrant,
+    NewHousehold, NewMember, NewSession, NewUser, PageRequest, SCHEMA_VERSION, StoreError,
+    divisions,
 };
 
 use crate::TestDb;
@@ -1711,4 +1713,522 @@ pub async fn demo_seed_refuses_a_database_with_real_accounts(db: &TestDb) {
             .unwrap()
             .is_none()
     );
+}
+
+// ---------------------------------------------------------------------------- cases
+
+/// The people of one 珙县 township office for case tests, with a 低保 grant to 巡场镇.
+struct CaseOffice {
+    cw: Actor,
+    cw2: Actor,
+    reviewer: Actor,
+    head: Actor,
+    verifier: Actor,
+    other_cw: Actor,
+    household: i64,
+}
+
+async fn case_office(db: &TestDb) -> CaseOffice {
+    load(db).await;
+    let admin = account(db, "gx.admin", Role::CountyAdmin, "511526").await;
+    grant(
+        db,
+        &admin,
+        "g-dibao",
+        Program::Dibao,
+        XUNCHANG,
+        "2020-05-01",
+        None,
+    )
+    .await
+    .expect("grant 低保 to 巡场镇");
+    let cw = account(db, "xc.cw", Role::TownshipCaseworker, XUNCHANG).await;
+    let household = register(db, &cw, "hh-case", household(XUNCHANG_VILLAGE, 2))
+        .await
+        .expect("register household");
+    CaseOffice {
+        cw2: account(db, "xc.cw2", Role::TownshipCaseworker, XUNCHANG).await,
+        reviewer: account(db, "xc.rev", Role::TownshipReviewer, XUNCHANG).await,
+        head: account(db, "xc.head", Role::TownshipHead, XUNCHANG).await,
+        verifier: account(db, "gx.ver", Role::CountyVerifier, "511526").await,
+        other_cw: account(db, "gq.cw", Role::TownshipCaseworker, GONGQUAN).await,
+        cw,
+        household,
+    }
+}
+
+fn at(s: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("test date-time")
+}
+
+fn user_id(a: &Actor) -> i64 {
+    match a {
+        Actor::User(u) => u.id,
+        Actor::System { .. } => panic!("not a user"),
+    }
+}
+
+fn case_cmd(case_id: Option<i64>, when: &str, body: case::CommandBody) -> Command {
+    Command::Case {
+        case_id,
+        case_command: case::Command { at: at(when), body },
+    }
+}
+
+fn dibao_application(household: i64, materials: &[&str]) -> case::CommandBody {
+    case::CommandBody::Apply {
+        case: case::NewCase {
+            case_id: 0,
+            number: String::new(),
+            program: Program::Dibao,
+            village: code(XUNCHANG_VILLAGE),
+            household_id: household,
+            origin: case::Origin::Household,
+        },
+        materials: materials.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+const ALL_DIBAO_MATERIALS: &[&str] = &[
+    "application_form",
+    "verification_authorization",
+    "integrity_statement",
+    "identity_documents",
+];
+
+/// Runs a case command and returns (case id, number, version, stage, event names).
+async fn run_case(
+    db: &TestDb,
+    actor: &Actor,
+    key: &str,
+    command: Command,
+) -> Result<(i64, String, u64, case::Stage, Vec<String>), StoreError> {
+    match db.store.execute(&ctx(actor, key), command).await?.outcome {
+        CommandOutcome::CaseRecorded {
+            case_id,
+            number,
+            version,
+            stage,
+            events,
+        } => Ok((case_id, number, version, stage, events)),
+        other => panic!("unexpected outcome {other:?}"),
+    }
+}
+
+fn case_code(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Case { code, .. } => code,
+        other => panic!("expected a case error, got {other:?}"),
+    }
+}
+
+/// 珙县 低保 from the application to the township head's decision under a stored grant: the
+/// one-time notice, an illegal step refused with its code and nothing recorded, scoping,
+/// idempotent retry, the overdue and due-soon lists, the timeline, the intact chain.
+pub async fn case_runs_from_application_to_decision(db: &TestDb) {
+    let o = case_office(db).await;
+    let started = std::time::Instant::now();
+    // Application with the integrity statement missing: 一次性告知.
+    let (id, number, _, stage, events) = run_case(
+        db,
+        &o.cw,
+        "c-apply",
+        case_cmd(
+            None,
+            "2023-03-01 09:00",
+            dibao_application(
+                o.household,
+                &[
+                    "application_form",
+                    "verification_authorization",
+                    "identity_documents",
+                ],
+            ),
+        ),
+    )
+    .await
+    .expect("apply");
+    assert!(number.starts_with("511526-2023-"), "{number}");
+    assert_eq!(stage, case::Stage::AwaitingMaterials);
+    assert!(
+        events.iter().any(|e| e == "case.materials_incomplete"),
+        "{events:?}"
+    );
+    let state = db.store.case(&o.cw, id).await.expect("case");
+    let notice = state.one_time_notice.as_ref().expect("one-time notice");
+    assert_eq!(
+        notice
+            .missing
+            .iter()
+            .map(|m| m.key.as_str())
+            .collect::<Vec<_>>(),
+        vec!["integrity_statement"]
+    );
+    // A retry of the application with the same key replays; nothing new is recorded.
+    let before = event_count(db).await;
+    let retry = db
+        .store
+        .execute(
+            &ctx(&o.cw, "c-apply"),
+            case_cmd(
+                None,
+                "2023-03-01 09:00",
+                dibao_application(
+                    o.household,
+                    &[
+                        "application_form",
+                        "verification_authorization",
+                        "identity_documents",
+                    ],
+                ),
+            ),
+        )
+        .await
+        .expect("retry");
+    assert!(retry.replayed);
+    assert_eq!(event_count(db).await, before);
+
+    // An illegal step (a decision now) gives the case error and records nothing.
+    let err = run_case(
+        db,
+        &o.head,
+        "c-early-decision",
+        case_cmd(
+            Some(id),
+            "2023-03-01 10:00",
+            case::CommandBody::Decide {
+                decision: case::Decision::Approve {
+                    amount: Fen::from_yuan(600).unwrap(),
+                    start_month: date("2023-03-01"),
+                },
+            },
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(case_code(&err), "case.wrong_stage", "{err:?}");
+    assert_eq!(event_count(db).await, before);
+    assert_eq!(
+        db.store.case(&o.cw, id).await.unwrap().version,
+        state.version
+    );
+
+    // Another township's caseworker sees nothing and can do nothing.
+    assert!(matches!(
+        db.store.case(&o.other_cw, id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.store
+            .events_for(&o.other_cw, &format!("case:{id}"))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    let err = run_case(
+        db,
+        &o.other_cw,
+        "c-other",
+        case_cmd(
+            Some(id),
+            "2023-03-02 09:00",
+            case::CommandBody::SubmitMaterials {
+                materials: vec!["integrity_statement".into()],
+            },
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    // The system operator runs no case commands.
+    let err = run_case(
+        db,
+        &system(),
+        "c-system",
+        case_cmd(
+            Some(id),
+            "2023-03-02 09:00",
+            case::CommandBody::RequestCheck,
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+
+    let steps: Vec<(&Actor, &str, case::CommandBody)> = vec![
+        (
+            &o.cw,
+            "2023-03-02 09:00",
+            case::CommandBody::SubmitMaterials {
+                materials: vec!["integrity_statement".into()],
+            },
+        ),
+        (&o.cw, "2023-03-02 10:00", case::CommandBody::RequestCheck),
+        (
+            &o.verifier,
+            "2023-03-03 10:00",
+            case::CommandBody::RecordCheckResult {
+                passed: true,
+                summary: "核对家庭收入、财产均在规定范围内".into(),
+                reasons: vec![],
+            },
+        ),
+        (
+            &o.cw,
+            "2023-03-06 10:00",
+            case::CommandBody::RecordHomeVisit {
+                investigators: vec![user_id(&o.cw), user_id(&o.cw2)],
+                members: vec![case::MemberFacts {
+                    member_seq: 1,
+                    relation: Relation::Head,
+                    lives_together: true,
+                    able_to_work: false,
+                    monthly_income: Fen::from_yuan(300).unwrap(),
+                    note: "患慢性病".into(),
+                }],
+                findings: "家庭收入低于当地低保标准".into(),
+            },
+        ),
+        (
+            &o.reviewer,
+            "2023-03-07 10:00",
+            case::CommandBody::SignReview {
+                recommendation: case::Recommendation::Approve {
+                    proposed_amount: Fen::from_yuan(600),
+                },
+                opinion: "经审核，符合条件，拟批准".into(),
+                disputed: false,
+            },
+        ),
+        (&o.cw, "2023-03-08 09:00", case::CommandBody::PostNotice),
+    ];
+    for (i, (who, when, body)) in steps.into_iter().enumerate() {
+        run_case(
+            db,
+            who,
+            &format!("c-step-{i}"),
+            case_cmd(Some(id), when, body),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("step {i}: {e:?}"));
+    }
+    assert_eq!(
+        db.store.case(&o.cw, id).await.unwrap().stage,
+        case::Stage::Notice
+    );
+
+    // Overdue and due-soon lists, from the stored earliest due date.
+    let summary = db
+        .store
+        .cases(&o.cw, &CaseFilter::default(), PageRequest::new(1, 20))
+        .await
+        .unwrap();
+    assert_eq!(summary.total, 1);
+    let due = summary.items[0].next_due_date.expect("an open step is due");
+    let deadline = summary.items[0].next_deadline.expect("deadline");
+    let overdue = db
+        .store
+        .overdue_cases(&o.cw, None, deadline + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(overdue.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    assert!(
+        db.store
+            .overdue_cases(&o.cw, None, due.and_hms_opt(12, 0, 0).unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let soon = db
+        .store
+        .due_soon(
+            &o.cw,
+            None,
+            (due - Duration::days(2)).and_hms_opt(9, 0, 0).unwrap(),
+            3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(soon.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    assert!(
+        db.store
+            .overdue_cases(&o.other_cw, None, deadline + Duration::days(30))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another township's list is empty"
+    );
+
+    // The notice runs 7 days; then the township head decides under the grant.
+    run_case(
+        db,
+        &o.cw,
+        "c-end-notice",
+        case_cmd(Some(id), "2023-03-16 09:00", case::CommandBody::EndNotice),
+    )
+    .await
+    .expect("end notice");
+    let (_, _, version, stage, _) = run_case(
+        db,
+        &o.head,
+        "c-decide",
+        case_cmd(
+            Some(id),
+            "2023-03-16 15:00",
+            case::CommandBody::Decide {
+                decision: case::Decision::Approve {
+                    amount: Fen::from_yuan(600).unwrap(),
+                    start_month: date("2023-03-01"),
+                },
+            },
+        ),
+    )
+    .await
+    .expect("the township head decides");
+    assert_eq!(stage, case::Stage::Decided);
+    let state = db.store.case(&o.head, id).await.unwrap();
+    let decision = state.decision.as_ref().expect("decided");
+    assert!(decision.authority.is_township(), "{:?}", decision.authority);
+    assert_eq!(state.version, version);
+
+    // The timeline holds every event of the case, in order, and the chain is intact.
+    let timeline = db
+        .store
+        .events_for(&o.head, &format!("case:{id}"))
+        .await
+        .unwrap();
+    assert_eq!(timeline.len() as u64, version);
+    let replayed = case::replay(
+        &timeline
+            .iter()
+            .map(|e| serde_json::from_value::<case::Event>(e.payload.clone()).expect("event"))
+            .collect::<Vec<_>>(),
+    )
+    .expect("replay");
+    assert_eq!(replayed, state);
+    let report = db.store.verify_chain().await.unwrap();
+    assert!(report.first_break.is_none(), "{report:?}");
+    eprintln!("case scenario on {}: {:?}", db.backend(), started.elapsed());
+}
+
+/// A second open application of one household for one program is refused with its own code;
+/// another program is a separate case.
+pub async fn duplicate_open_application_is_refused(db: &TestDb) {
+    let o = case_office(db).await;
+    run_case(
+        db,
+        &o.cw,
+        "d1",
+        case_cmd(
+            None,
+            "2023-03-01 09:00",
+            dibao_application(o.household, ALL_DIBAO_MATERIALS),
+        ),
+    )
+    .await
+    .expect("first application");
+    let before = event_count(db).await;
+    let err = run_case(
+        db,
+        &o.cw2,
+        "d2",
+        case_cmd(
+            None,
+            "2023-03-02 09:00",
+            dibao_application(o.household, ALL_DIBAO_MATERIALS),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(case_code(&err), "case.duplicate_application");
+    assert_eq!(event_count(db).await, before);
+    // A household outside the actor's township is not found.
+    let err = run_case(
+        db,
+        &o.other_cw,
+        "d3",
+        case_cmd(
+            None,
+            "2023-03-02 09:00",
+            dibao_application(o.household, ALL_DIBAO_MATERIALS),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let page = db
+        .store
+        .cases(
+            &o.cw,
+            &CaseFilter {
+                program: Some(Program::Dibao),
+                within: Some(code(XUNCHANG)),
+                stage: Some(case::Stage::Investigation),
+                open_only: true,
+            },
+            PageRequest::new(1, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+}
+
+/// Concurrent commands of the same step on one case: exactly one succeeds.
+pub async fn concurrent_case_commands_serialize(db: &TestDb) {
+    let o = case_office(db).await;
+    let (id, ..) = run_case(
+        db,
+        &o.cw,
+        "k-apply",
+        case_cmd(
+            None,
+            "2023-03-01 09:00",
+            dibao_application(o.household, ALL_DIBAO_MATERIALS),
+        ),
+    )
+    .await
+    .expect("apply");
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            let (store, actor) = (
+                db.store.clone(),
+                if i % 2 == 0 {
+                    o.cw.clone()
+                } else {
+                    o.cw2.clone()
+                },
+            );
+            tokio::spawn(async move {
+                store
+                    .execute(
+                        &CommandContext::new(actor, format!("k-check-{i}"), Utc::now()),
+                        case_cmd(
+                            Some(id),
+                            "2023-03-01 10:00",
+                            case::CommandBody::RequestCheck,
+                        ),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for h in handles {
+        match h.await.expect("task") {
+            Ok(_) => ok += 1,
+            Err(StoreError::Case { code, .. }) => {
+                assert_eq!(code, "case.check_already_requested")
+            }
+            Err(e) => panic!("unexpected error {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    let state = db.store.case(&o.cw, id).await.unwrap();
+    assert_eq!(state.checks.len(), 1);
+    let timeline = db
+        .store
+        .events_for(&o.cw, &format!("case:{id}"))
+        .await
+        .unwrap();
+    assert_eq!(timeline.len() as u64, state.version);
+    assert!(db.store.verify_chain().await.unwrap().first_break.is_none());
 }

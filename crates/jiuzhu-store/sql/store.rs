@@ -15,17 +15,23 @@
 // behaviour without generic sqlx bounds on every function.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use jiuzhu_domain::calendar::Calendar;
+use jiuzhu_domain::case::{
+    CaseState, Command as CaseCommand, CommandBody as CaseBody, Decision as CaseDecision, Stage,
+};
 use jiuzhu_domain::delegation::{Grant, Revocation};
+use jiuzhu_domain::profile::ProfileSet;
 use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, Role, Sex};
 use jiuzhu_store::command::check_idempotency_key;
+use jiuzhu_store::error::DUPLICATE_APPLICATION;
 use jiuzhu_store::event::{ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN, event_time};
 use jiuzhu_store::model::{check_text, check_username};
 use jiuzhu_store::{
-    Actor, Command, CommandContext, CommandOutcome, Counts, Division, EventRecord, Executed,
-    Household, HouseholdFilter, HouseholdSummary, Member, NewEvent, NewGrant, NewHousehold,
-    NewSession, NewUser, Page, PageRequest, Result, Session, Store, StoreError, User,
-    UserCredentials, VerifyReport, policy,
+    Actor, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts, Division,
+    EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent,
+    NewGrant, NewHousehold, NewSession, NewUser, Page, PageRequest, Result, Session, Store,
+    StoreError, User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -142,8 +148,85 @@ fn grant_from_row(row: &DbRow) -> Result<Grant> {
 const USER_COLUMNS: &str = "id, username, display_name, role, division_code, active, created_at";
 const GRANT_COLUMNS: &str = "id, program, township_code, valid_from, valid_until, cap_fen, \
      basis, revoked_from, revoke_reason";
+const CASE_COLUMNS: &str = "id, number, program, township_code, village_code, household_id, \
+     stage, open, version, next_due_date, next_deadline, opened_at, updated_at";
 const EVENT_COLUMNS: &str = "chain, seq, kind, subject, occurred_at, actor, actor_role, \
      actor_division, idempotency_key, payload, prev_hash, hash";
+
+/// The built-in procedure profiles, loaded once.
+fn profiles() -> Result<&'static ProfileSet> {
+    static SET: std::sync::OnceLock<std::result::Result<ProfileSet, String>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| ProfileSet::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| StoreError::Invalid(format!("the built-in procedure profiles: {e}")))
+}
+
+/// The built-in working-day calendar, loaded once.
+fn calendar() -> &'static Calendar {
+    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+    CAL.get_or_init(Calendar::builtin)
+}
+
+/// Local time (Asia/Shanghai, UTC+8 all year) of an instant.
+fn local_time(at: DateTime<Utc>) -> NaiveDateTime {
+    (at + chrono::Duration::hours(8)).naive_utc()
+}
+
+/// How far ahead of the server's clock a command may be dated (clocks of clients drift).
+const CASE_CLOCK_SKEW_MINUTES: i64 = 10;
+
+/// The earliest open due date of a case and the moment after which it is overdue.
+fn next_due(state: &CaseState) -> (Option<NaiveDate>, Option<NaiveDateTime>) {
+    if state.is_closed() {
+        return (None, None);
+    }
+    let date = state.dues.iter().map(|d| d.due.date).min();
+    let deadline = state
+        .dues
+        .iter()
+        .map(|d| {
+            d.due.at.unwrap_or_else(|| {
+                d.due.date.and_time(
+                    NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap_or(NaiveTime::MIN),
+                )
+            })
+        })
+        .min();
+    (date, deadline)
+}
+
+fn stage_from_text(s: String) -> Result<Stage> {
+    serde_json::from_value(Value::String(s)).map_err(|e| corrupt("stage", e))
+}
+
+fn stage_text(v: &Stage) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn case_summary_from_row(row: &DbRow) -> Result<CaseSummary> {
+    let program: String = get(row, "program")?;
+    Ok(CaseSummary {
+        id: get(row, "id")?,
+        number: get(row, "number")?,
+        program: program
+            .parse::<Program>()
+            .map_err(|e| corrupt("program", e))?,
+        township: division_col(row, "township_code")?,
+        village: division_col(row, "village_code")?,
+        household_id: get(row, "household_id")?,
+        stage: stage_from_text(get(row, "stage")?)?,
+        open: get(row, "open")?,
+        version: get(row, "version")?,
+        next_due_date: get(row, "next_due_date")?,
+        next_deadline: get(row, "next_deadline")?,
+        opened_at: get(row, "opened_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
 
 /// The embedded migrations of this backend, in order, from its `MIGRATIONS` table of
 /// (version, description, SQL). Never edit an applied migration: add a new one.
@@ -490,7 +573,240 @@ impl SqlStore {
                 effective,
                 reason,
             } => Self::revoke_delegation(tx, ctx, grant_id, effective, reason).await,
+            Command::Case {
+                case_id,
+                case_command,
+            } => Self::case_command(tx, ctx, case_id, case_command).await,
         }
+    }
+
+    /// Runs one command of the case engine inside the caller's transaction: loads the case
+    /// (after locking its county's chain, so that commands on one case serialize on both
+    /// backends), asks `decide` under the county's profile, the calendar and, for a
+    /// decision, the authority the stored grants give; applies the events and writes the
+    /// projection. The events go to the county's chain as `case:{id}`.
+    async fn case_command(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        case_id: Option<i64>,
+        mut command: CaseCommand,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let Actor::User(user) = &ctx.actor else {
+            return Err(StoreError::Forbidden(
+                "case commands are run by user accounts, not by the system operator".to_string(),
+            ));
+        };
+        let actor = jiuzhu_domain::case::Actor {
+            user_id: user.id,
+            role: user.role,
+            division: user.division.clone(),
+        };
+        let scope = ctx.actor.scope();
+        if command.at > local_time(ctx.now) + chrono::Duration::minutes(CASE_CLOCK_SKEW_MINUTES) {
+            return Err(StoreError::Invalid(format!(
+                "the command is dated {}, later than now",
+                command.at
+            )));
+        }
+        let (county, state) = match case_id {
+            Some(id) => {
+                let row = sqlx::query("SELECT county_code, village_code FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)?
+                    .ok_or_else(|| StoreError::NotFound(format!("case {id}")))?;
+                if !scope.contains(&division_col(&row, "village_code")?) {
+                    return Err(StoreError::NotFound(format!("case {id}")));
+                }
+                let county: String = get(&row, "county_code")?;
+                Self::lock_chain(tx, &county).await?;
+                let state: Json<CaseState> =
+                    sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await
+                        .map_err(db_err)?;
+                (county, Some(state.0))
+            }
+            None => {
+                let new = match &mut command.body {
+                    CaseBody::Apply { case, .. }
+                    | CaseBody::RequestPreCheck { case, .. }
+                    | CaseBody::ReportEmergency { case, .. } => case,
+                    other => {
+                        return Err(jiuzhu_domain::case::CaseError::NoCase {
+                            command: other.kind(),
+                        }
+                        .into());
+                    }
+                };
+                let hid = new.household_id;
+                let village: String = sqlx::query_scalar(
+                    "SELECT division_code FROM households WHERE id = $1 AND division_code LIKE $2",
+                )
+                .bind(hid)
+                .bind(scope.like_pattern())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("household {hid}")))?;
+                if village != new.village.as_str() {
+                    return Err(StoreError::Invalid(format!(
+                        "household {hid} is registered in {village}, not in {}",
+                        new.village
+                    )));
+                }
+                let county = new.village.county_prefix().to_string();
+                Self::lock_chain(tx, &county).await?;
+                let open: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM cases WHERE household_id = $1 AND program = $2 AND open",
+                )
+                .bind(hid)
+                .bind(new.program.as_str())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                if let Some(existing) = open {
+                    return Err(StoreError::Case {
+                        code: DUPLICATE_APPLICATION,
+                        message: format!(
+                            "household {hid} already has open {} case {existing}",
+                            new.program
+                        ),
+                        message_zh: format!(
+                            "该家庭已有正在办理的{}案件(案件{existing})，不能重复申请",
+                            new.program.name_zh()
+                        ),
+                    });
+                }
+                let year = command.at.year();
+                new.case_id = Self::next_id(tx, "case").await?;
+                let seq = Self::next_id(tx, &format!("case:{county}:{year}")).await?;
+                new.number = format!("{county}-{year}-{seq:06}");
+                (county, None)
+            }
+        };
+        let county_code = DivisionCode::parse(&county).map_err(|e| corrupt("county code", e))?;
+        let profile = profiles()?.profile_for(&county_code).ok_or_else(|| {
+            StoreError::Invalid(format!("no procedure profile governs county {county}"))
+        })?;
+        let authority = match (&state, &command.body) {
+            (Some(s), CaseBody::Decide { decision }) => {
+                let amount = match decision {
+                    CaseDecision::Approve { amount, .. } => *amount,
+                    CaseDecision::Refuse { .. } => Fen::ZERO,
+                };
+                let grants = Self::grants_in_tx(tx, &s.header.township, s.header.program).await?;
+                Some(
+                    jiuzhu_domain::delegation::authority(
+                        &grants,
+                        s.header.program,
+                        &s.header.township,
+                        command.at.date(),
+                        Some(amount),
+                    )
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
+                )
+            }
+            _ => None,
+        };
+        let dctx = jiuzhu_domain::case::Ctx {
+            actor: &actor,
+            profile,
+            calendar: calendar(),
+            authority: authority.as_ref(),
+        };
+        let events = jiuzhu_domain::case::decide(state.as_ref(), &command, &dctx)?;
+        let old_version = state.as_ref().map(|s| s.version);
+        let mut next = state;
+        for e in &events {
+            next = jiuzhu_domain::case::apply(next, e);
+        }
+        let next = next
+            .ok_or_else(|| StoreError::Database("the case engine recorded no case".to_string()))?;
+        let h = &next.header;
+        let id = h.case_id;
+        let (due_date, deadline) = next_due(&next);
+        let stage = stage_text(&next.stage);
+        match old_version {
+            None => {
+                sqlx::query(
+                    "INSERT INTO cases (county_code, id, number, program, township_code, \
+                     village_code, household_id, stage, open, version, state, next_due_date, \
+                     next_deadline, opened_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+                )
+                .bind(&county)
+                .bind(id)
+                .bind(&h.number)
+                .bind(h.program.as_str())
+                .bind(h.township.as_str())
+                .bind(h.village.as_str())
+                .bind(h.household_id)
+                .bind(&stage)
+                .bind(!next.is_closed())
+                .bind(next.version as i64)
+                .bind(Json(&next))
+                .bind(due_date)
+                .bind(deadline)
+                .bind(ctx.now)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            }
+            Some(old) => {
+                let updated = sqlx::query(
+                    "UPDATE cases SET stage = $3, open = $4, version = $5, state = $6, \
+                     next_due_date = $7, next_deadline = $8, updated_at = $9 \
+                     WHERE id = $1 AND version = $2",
+                )
+                .bind(id)
+                .bind(old as i64)
+                .bind(&stage)
+                .bind(!next.is_closed())
+                .bind(next.version as i64)
+                .bind(Json(&next))
+                .bind(due_date)
+                .bind(deadline)
+                .bind(ctx.now)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "case {id} was changed by another command; reload it and try again"
+                    )));
+                }
+            }
+        }
+        let mut names = Vec::with_capacity(events.len());
+        let mut new_events = Vec::with_capacity(events.len());
+        for e in &events {
+            names.push(e.body.name().to_string());
+            let payload = serde_json::to_value(e).map_err(|e| corrupt("case event", e))?;
+            new_events.push(NewEvent::new(e.body.name(), format!("case:{id}"), payload));
+        }
+        Ok((
+            county,
+            CommandOutcome::CaseRecorded {
+                case_id: id,
+                number: h.number.clone(),
+                version: next.version,
+                stage: next.stage,
+                events: names,
+            },
+            new_events,
+        ))
+    }
+
+    /// Case lists: the SQL after `WHERE` shares the scope ($1) and the optional `within`
+    /// prefix ($2); `extra` adds conditions on further parameters.
+    fn case_list_sql(extra: &str, order: &str) -> String {
+        format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE village_code LIKE $1 AND village_code LIKE $2 \
+             {extra} ORDER BY {order}"
+        )
     }
 
     async fn create_user(
@@ -1409,6 +1725,120 @@ impl Store for SqlStore {
         rows.iter().map(grant_from_row).collect()
     }
 
+    async fn case(&self, actor: &Actor, id: i64) -> Result<CaseState> {
+        let state: Json<CaseState> =
+            sqlx::query_scalar("SELECT state FROM cases WHERE id = $1 AND village_code LIKE $2")
+                .bind(id)
+                .bind(actor.scope().like_pattern())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("case {id}")))?;
+        Ok(state.0)
+    }
+
+    async fn cases(
+        &self,
+        actor: &Actor,
+        filter: &CaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<CaseSummary>> {
+        let scope = actor.scope().like_pattern();
+        let within = filter
+            .within
+            .as_ref()
+            .map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let program = filter
+            .program
+            .map_or_else(|| "%".to_string(), |p| p.as_str().to_string());
+        let stage = filter
+            .stage
+            .as_ref()
+            .map_or_else(|| "%".to_string(), stage_text);
+        // `open OR $5` keeps closed cases unless only open ones are asked for.
+        let cond = "AND program LIKE $3 AND stage LIKE $4 AND (open OR $5)";
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM cases WHERE village_code LIKE $1 AND village_code LIKE $2 {cond}"
+        )))
+        .bind(&scope)
+        .bind(&within)
+        .bind(&program)
+        .bind(&stage)
+        .bind(!filter.open_only)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let rows = sqlx::query(AssertSqlSafe(Self::case_list_sql(
+            cond,
+            "id DESC LIMIT $6 OFFSET $7",
+        )))
+        .bind(&scope)
+        .bind(&within)
+        .bind(&program)
+        .bind(&stage)
+        .bind(!filter.open_only)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(case_summary_from_row)
+                .collect::<Result<_>>()?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn overdue_cases(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        now_local: NaiveDateTime,
+    ) -> Result<Vec<CaseSummary>> {
+        let within = within.map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let rows = sqlx::query(AssertSqlSafe(Self::case_list_sql(
+            "AND open AND next_deadline < $3",
+            "next_deadline, id",
+        )))
+        .bind(actor.scope().like_pattern())
+        .bind(&within)
+        .bind(now_local)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(case_summary_from_row).collect()
+    }
+
+    async fn due_soon(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        now_local: NaiveDateTime,
+        within_days: u32,
+    ) -> Result<Vec<CaseSummary>> {
+        let within = within.map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let until = now_local
+            .date()
+            .checked_add_days(chrono::Days::new(u64::from(within_days)))
+            .ok_or_else(|| StoreError::Invalid("too many days".to_string()))?;
+        let rows = sqlx::query(AssertSqlSafe(Self::case_list_sql(
+            "AND open AND next_deadline >= $3 AND next_due_date <= $4",
+            "next_deadline, id",
+        )))
+        .bind(actor.scope().like_pattern())
+        .bind(&within)
+        .bind(now_local)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(case_summary_from_row).collect()
+    }
+
     async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>> {
         // Visibility follows the subject: only a household or account the actor can see.
         let (kind, id) = subject
@@ -1421,6 +1851,9 @@ impl Store for SqlStore {
             }
             "user" => {
                 self.user(actor, id).await?;
+            }
+            "case" => {
+                self.case(actor, id).await?;
             }
             "grant" => {
                 let visible = self.grants(actor, None, None).await?;

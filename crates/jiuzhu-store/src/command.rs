@@ -78,6 +78,13 @@ pub enum Command {
         effective: NaiveDate,
         reason: String,
     },
+    /// 案件 a command of the case engine. `case_id` is `None` for the commands that open a
+    /// case (apply, pre-check request, emergency report); the store assigns the new case's
+    /// id and number (those given in the command's `NewCase` are ignored).
+    Case {
+        case_id: Option<i64>,
+        case_command: jiuzhu_domain::case::Command,
+    },
 }
 
 impl Command {
@@ -90,6 +97,7 @@ impl Command {
             Command::RegisterHousehold(_) => "register_household",
             Command::GrantDelegation(_) => "grant_delegation",
             Command::RevokeDelegation { .. } => "revoke_delegation",
+            Command::Case { .. } => "case",
         }
     }
 
@@ -105,12 +113,33 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CommandOutcome {
-    UserCreated { user_id: i64 },
-    UserUpdated { user_id: i64 },
-    TokenIssued { user_id: i64 },
-    HouseholdRegistered { household_id: i64 },
-    DelegationGranted { grant_id: i64 },
-    DelegationRevoked { grant_id: i64 },
+    UserCreated {
+        user_id: i64,
+    },
+    UserUpdated {
+        user_id: i64,
+    },
+    TokenIssued {
+        user_id: i64,
+    },
+    HouseholdRegistered {
+        household_id: i64,
+    },
+    DelegationGranted {
+        grant_id: i64,
+    },
+    DelegationRevoked {
+        grant_id: i64,
+    },
+    /// A case command was recorded: the case's id and number, its version (number of
+    /// events) and stage afterwards, and the names of the events recorded.
+    CaseRecorded {
+        case_id: i64,
+        number: String,
+        version: u64,
+        stage: jiuzhu_domain::case::Stage,
+        events: Vec<String>,
+    },
 }
 
 /// A command's outcome and whether it was replayed from an earlier identical request.

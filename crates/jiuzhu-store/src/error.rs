@@ -56,6 +56,16 @@ pub enum StoreError {
     #[error("invalid input: {0}")]
     Invalid(String),
 
+    /// The case engine refused a case command (or the store refused it for a reason only it
+    /// can see, such as a duplicate application). `code` is the stable `case.…` code of
+    /// [`jiuzhu_domain::case::CaseError::code`]; `message_zh` is the Chinese message for users.
+    #[error("case command refused ({code}): {message}")]
+    Case {
+        code: &'static str,
+        message: String,
+        message_zh: String,
+    },
+
     /// The event log's hash chain is broken.
     #[error("audit chain broken: {0}")]
     ChainBroken(String),
@@ -80,8 +90,46 @@ impl StoreError {
             StoreError::UsernameTaken(_) => "username_taken",
             StoreError::IdNumberRegistered { .. } => "id_number_registered",
             StoreError::Invalid(_) => "invalid",
+            StoreError::Case { code, .. } => code,
             StoreError::ChainBroken(_) => "chain_broken",
             StoreError::Database(_) => "database",
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the error says the actor may not do this (role, jurisdiction, near relative,
+    /// separation of duties, confirming authority): the API answers 403 for these and 409
+    /// for other case refusals.
+    pub fn is_permission(&self) -> bool {
+        match self {
+            StoreError::Forbidden(_) => true,
+            StoreError::Case { code, .. } => CASE_PERMISSION_CODES.contains(code),
+            _ => false,
+        }
+    }
+}
+
+/// The case error codes that are about who may act rather than about the case's state.
+pub const CASE_PERMISSION_CODES: &[&str] = &[
+    "case.wrong_role",
+    "case.outside_jurisdiction",
+    "case.wrong_origin",
+    "case.near_relative",
+    "case.separation_of_duties",
+    "case.not_the_authority",
+];
+
+/// The stable code of a duplicate application (an open case of the same household and
+/// program exists).
+pub const DUPLICATE_APPLICATION: &str = "case.duplicate_application";
+
+impl From<jiuzhu_domain::case::CaseError> for StoreError {
+    fn from(e: jiuzhu_domain::case::CaseError) -> Self {
+        StoreError::Case {
+            code: e.code(),
+            message: e.to_string(),
+            message_zh: e.message_zh(),
         }
     }
 }

@@ -13,7 +13,8 @@ pub mod model;
 pub mod policy;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use jiuzhu_domain::case::CaseState;
 use jiuzhu_domain::delegation::{Authority, Grant};
 use jiuzhu_domain::{DivisionCode, Fen, Program};
 
@@ -24,7 +25,7 @@ pub use event::{EventRecord, NewEvent, VerifyReport};
 pub use model::*;
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -133,9 +134,43 @@ pub trait Store: Send + Sync {
             .map_err(|e| StoreError::Invalid(e.to_string()))
     }
 
+    // ---- cases ---------------------------------------------------------------------------
+    // Case commands run through [`Store::execute`] as [`Command::Case`].
+
+    /// One case's current state, if its household lies inside the actor's scope.
+    async fn case(&self, actor: &Actor, id: i64) -> Result<CaseState>;
+
+    /// Cases inside the actor's scope, newest first.
+    async fn cases(
+        &self,
+        actor: &Actor,
+        filter: &CaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<CaseSummary>>;
+
+    /// Open cases inside the actor's scope (optionally only under `within`) with a step
+    /// overdue at `now_local` (Asia/Shanghai local time), most overdue first.
+    async fn overdue_cases(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        now_local: NaiveDateTime,
+    ) -> Result<Vec<CaseSummary>>;
+
+    /// Open cases inside the actor's scope (optionally only under `within`) not overdue at
+    /// `now_local` whose earliest open step falls due within `within_days` calendar days of
+    /// it, soonest first.
+    async fn due_soon(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        now_local: NaiveDateTime,
+        within_days: u32,
+    ) -> Result<Vec<CaseSummary>>;
+
     // ---- audit -------------------------------------------------------------------------
 
-    /// Events about `subject` (e.g. `household:12`) visible to the actor, oldest first.
+    /// Events about `subject` (e.g. `household:12`, `case:3`: a case's timeline) visible to the actor, oldest first.
     async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>>;
 
     /// Walks every chain and recomputes every hash.

@@ -1,6 +1,6 @@
 //! Records read from the store and the inputs of commands.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use jiuzhu_domain::{
     DivisionCode, DivisionLevel, Fen, IdNumber, PersonName, Program, Relation, Role, Sex,
 };
@@ -352,4 +352,39 @@ mod tests {
         };
         assert_eq!(page.pages(), 3);
     }
+}
+
+/// Which cases to list (all inside the actor's scope when empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFilter {
+    pub program: Option<Program>,
+    /// Only cases of households under this division (township or village).
+    pub within: Option<DivisionCode>,
+    pub stage: Option<jiuzhu_domain::case::Stage>,
+    /// Only cases not closed.
+    #[serde(default)]
+    pub open_only: bool,
+}
+
+/// One line of a case list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub id: i64,
+    /// 案件编号 `{county}-{year}-{seq:06}`.
+    pub number: String,
+    pub program: Program,
+    pub township: DivisionCode,
+    pub village: DivisionCode,
+    pub household_id: i64,
+    pub stage: jiuzhu_domain::case::Stage,
+    pub open: bool,
+    /// Number of events recorded.
+    pub version: i64,
+    /// The earliest due date of the open steps.
+    pub next_due_date: Option<NaiveDate>,
+    /// The local moment after which the case is overdue (the end of `next_due_date`, or the
+    /// due moment of an hour period).
+    pub next_deadline: Option<NaiveDateTime>,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }

@@ -40,6 +40,9 @@ macro_rules! all_conformance_tests {
             failed_logins_keep_only_plausible_usernames,
             demo_seed_completes_an_interrupted_run_and_keeps_existing_grants,
             demo_seed_refuses_a_database_with_real_accounts,
+            case_runs_from_application_to_decision,
+            duplicate_open_application_is_refused,
+            concurrent_case_commands_serialize,
         );
     };
 }
