@@ -480,6 +480,7 @@ async fn serve(
         let rows = divisions::parse(divisions::BUILTIN)?;
         store.load_divisions(&cli_ctx()?, &rows).await?;
     }
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -490,7 +491,7 @@ async fn serve(
     );
     info!(%addr, backend = store.backend(), "serving");
     let state = jiuzhu_server::AppState::new(store);
-    jiuzhu_server::serve(listener, state, shutdown_signal()).await?;
+    jiuzhu_server::serve(listener, state, shutdown).await?;
     info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -532,24 +533,28 @@ fn print_demo_accounts(summary: &demo::DemoSummary) {
     );
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers the SIGINT/SIGTERM handlers *now* (before "listening" is printed, so a signal
+/// sent right after that line is never the default, abrupt termination) and returns the
+/// future that resolves on the first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+            info!("shutdown requested; finishing requests in flight");
+        })
     }
-    info!("shutdown requested; finishing requests in flight");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            info!("shutdown requested; finishing requests in flight");
+        })
+    }
 }
