@@ -36,6 +36,8 @@ use crate::error::{log_store_error, store_message_zh, store_status};
 use crate::session::{ApiUser, ClientIp, LoginFailure, authenticate};
 use crate::web::{MSG_BAD_LOGIN, MSG_DISABLED, MSG_THROTTLED, parse_division_filter, parse_page};
 
+mod cases;
+
 /// How long an API token is valid.
 const TOKEN_DAYS: i64 = 30;
 /// Longest `Idempotency-Key` a client may send (the store adds a per-user prefix).
@@ -50,6 +52,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/households", get(list_households).post(create_household))
         .route("/households/{id}", get(get_household))
         .route("/users", get(list_users).post(create_user))
+        .merge(cases::routes())
 }
 
 // ---- errors ----------------------------------------------------------------------------
@@ -117,6 +120,11 @@ impl From<StoreError> for ApiError {
             }
             other => other.code(),
         };
+        // A case refusal carries the engine's stable code and its own Chinese explanation
+        // (no personal data: see `jiuzhu_domain::case::CaseError`).
+        if let StoreError::Case { message_zh, .. } = &e {
+            return ApiError::new(store_status(&e), code, message_zh.clone());
+        }
         ApiError::new(store_status(&e), code, store_message_zh(&e))
     }
 }

@@ -2,6 +2,7 @@
 //! test; SQLite unless `JIUZHU_TEST_BACKEND=postgres`).
 
 mod audit;
+mod cases;
 mod health;
 mod helpers;
 mod households;
