@@ -14,6 +14,7 @@ use jiuzhu_store::{
 };
 use tracing::info;
 
+mod bench_cmd;
 mod calendar_cmd;
 mod delegation_cmd;
 mod profile_cmd;
@@ -113,6 +114,9 @@ refused) and load the jurisdiction table: the built-in data/divisions.csv, or --
     /// Procedure profiles (程序配置) of the county plans: check, show, list.
     #[command(subcommand)]
     Profile(profile_cmd::ProfileCmd),
+    /// Benchmarks on an empty, throw-away database: cases.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCmd),
 }
 
 #[derive(Subcommand)]
@@ -299,6 +303,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::User(cmd) => user(cmd).await,
         Cmd::Delegation(cmd) => delegation_cmd::run(cmd).await,
+        Cmd::Bench(cmd) => bench_cmd::run(cmd).await,
         Cmd::Calendar(cmd) => Ok(calendar_cmd::run_calendar(cmd)),
         Cmd::Id(cmd) => Ok(calendar_cmd::run_id(cmd)),
         Cmd::Profile(cmd) => Ok(profile_cmd::run_profile(cmd)),

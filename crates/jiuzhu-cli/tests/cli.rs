@@ -55,6 +55,7 @@ fn help_describes_every_command() {
         "delegation",
         "calendar",
         "id",
+        "bench",
     ] {
         assert!(t.contains(cmd), "{cmd} missing from --help:\n{t}");
     }
@@ -654,4 +655,83 @@ async fn serve_demo_refuses_a_database_with_real_accounts() {
         .unwrap();
     assert_eq!((counts.users, counts.households), (1, 0));
     db.cleanup().await;
+}
+
+/// The value of `key=` in a BENCH line.
+fn bench_field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split_whitespace()
+        .find_map(|f| f.strip_prefix(&format!("{key}=")).map(|v| v.trim()))
+        .unwrap_or_else(|| panic!("no {key}= in {line}"))
+}
+
+#[tokio::test]
+async fn bench_cases_prints_its_line_and_refuses_a_database_in_use() {
+    let db = TestDb::sqlite().await;
+    let url = db.url.clone();
+    let o = jiuzhu(&["bench", "cases", "--cases", "20", "--db", &url]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("BENCH ")).collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let line = lines[0];
+    assert!(line.starts_with("BENCH name=cases n=20 "), "{line}");
+    assert_eq!(bench_field(line, "n"), "20");
+    // Nine commands per case: apply, materials, check request, check result, home visit,
+    // review, notice, end of notice, decision.
+    assert_eq!(bench_field(line, "commands"), (20 * 9).to_string());
+    let seconds: f64 = bench_field(line, "seconds").parse().expect("seconds");
+    let baseline: f64 = bench_field(line, "baseline_seconds")
+        .parse()
+        .expect("baseline");
+    let ratio: f64 = bench_field(line, "ratio").parse().expect("ratio");
+    let per_second: f64 = bench_field(line, "commands_per_second")
+        .parse()
+        .expect("commands_per_second");
+    assert!(seconds > 0.0 && baseline > 0.0, "{line}");
+    assert!(ratio > 0.0 && per_second > 0.0, "{line}");
+    // Progress went to stderr, every 10%.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("20/20 cases (100%)"), "{stderr}");
+    // Every case was recorded in an intact hash chain.
+    let o = jiuzhu(&["audit", "verify", "--db", &url]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A second run finds the bench's own accounts: the database is no longer empty.
+    let o = jiuzhu(&["bench", "cases", "--cases", "20", "--db", &url]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("empty database"), "{}", text(&o));
+
+    // A database with a real account is refused and left as it was.
+    let real = TestDb::sqlite().await;
+    let o = jiuzhu(&["migrate", "--db", &real.url]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = jiuzhu_stdin(
+        &[
+            "user",
+            "add",
+            "--db",
+            &real.url,
+            "--username",
+            "gx.zhang",
+            "--name",
+            "张某",
+            "--role",
+            "township_caseworker",
+            "--division",
+            "511526101000",
+            "--password-stdin",
+        ],
+        "a-good-password\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = jiuzhu(&["bench", "cases", "--cases", "5", "--db", &real.url]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("refusing") && t.contains("empty database"),
+        "{t}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("BENCH"), "{t}");
+    let o = jiuzhu(&["user", "list", "--db", &real.url]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("bench."), "{}", text(&o));
 }
