@@ -455,14 +455,23 @@ async fn me(State(state): State<AppState>, who: ApiUser) -> ApiResult {
 // ---- households ------------------------------------------------------------------------
 
 /// `GET /api/v1/households?page=&per_page=&division=`
+/// The optional `division` filter of an API list; invalid or outside the caller's
+/// jurisdiction → 422 naming the field.
+pub(crate) fn division_filter(
+    raw: &Option<String>,
+    actor: &jiuzhu_store::Actor,
+) -> ApiResult<Option<jiuzhu_domain::DivisionCode>> {
+    parse_division_filter(raw.as_deref(), &actor.scope())
+        .map_err(|m| ApiError::invalid("division", m))
+}
+
 async fn list_households(
     State(state): State<AppState>,
     who: ApiUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult {
     let actor = who.actor();
-    let division = parse_division_filter(q.division.as_deref(), &actor.scope())
-        .map_err(|m| ApiError::invalid("division", m))?;
+    let division = division_filter(&q.division, &actor)?;
     let page = state
         .store
         .households(&actor, &HouseholdFilter { division }, q.page_request())

@@ -30,7 +30,7 @@ use jiuzhu_store::model::{check_text, check_username};
 use jiuzhu_store::{
     Actor, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts, Division,
     EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent,
-    NewGrant, NewHousehold, NewSession, NewUser, Page, PageRequest, Result, Session, Store,
+    NewGrant, NewHousehold, NewSession, NewUser, Page, PageRequest, Result, Scope, Session, Store,
     StoreError, User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
@@ -1620,10 +1620,7 @@ impl Store for SqlStore {
         page: PageRequest,
     ) -> Result<Page<HouseholdSummary>> {
         let scope = actor.scope().like_pattern();
-        let within = match &filter.division {
-            Some(d) => format!("{}%", d.scope_prefix()),
-            None => "%".to_string(),
-        };
+        let within = Scope::within(filter.division.as_ref()).like_pattern();
         let total: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM households WHERE division_code LIKE $1 AND division_code LIKE $2",
         )
@@ -1710,7 +1707,7 @@ impl Store for SqlStore {
         within: Option<&DivisionCode>,
         program: Option<Program>,
     ) -> Result<Vec<Grant>> {
-        let within = within.map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let within = Scope::within(within).like_pattern();
         let program = program.map_or_else(|| "%".to_string(), |p| p.as_str().to_string());
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {GRANT_COLUMNS} FROM delegation_grants WHERE township_code LIKE $1 \
@@ -1744,10 +1741,7 @@ impl Store for SqlStore {
         page: PageRequest,
     ) -> Result<Page<CaseSummary>> {
         let scope = actor.scope().like_pattern();
-        let within = filter
-            .within
-            .as_ref()
-            .map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let within = Scope::within(filter.within.as_ref()).like_pattern();
         let program = filter
             .program
             .map_or_else(|| "%".to_string(), |p| p.as_str().to_string());
@@ -1799,7 +1793,7 @@ impl Store for SqlStore {
         within: Option<&DivisionCode>,
         now_local: NaiveDateTime,
     ) -> Result<Vec<CaseSummary>> {
-        let within = within.map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let within = Scope::within(within).like_pattern();
         let rows = sqlx::query(AssertSqlSafe(Self::case_list_sql(
             "AND open AND next_deadline < $3",
             "next_deadline, id",
@@ -1820,7 +1814,7 @@ impl Store for SqlStore {
         now_local: NaiveDateTime,
         within_days: u32,
     ) -> Result<Vec<CaseSummary>> {
-        let within = within.map_or_else(|| "%".to_string(), |d| format!("{}%", d.scope_prefix()));
+        let within = Scope::within(within).like_pattern();
         let until = now_local
             .date()
             .checked_add_days(chrono::Days::new(u64::from(within_days)))

@@ -87,6 +87,11 @@ impl Scope {
         }
     }
 
+    /// The scope of an optional division filter: everything, or under `code`.
+    pub fn within(code: Option<&DivisionCode>) -> Scope {
+        code.map_or(Scope::All, |c| Scope::Within(c.clone()))
+    }
+
     /// `LIKE` pattern over division-code columns that matches exactly this scope.
     pub fn like_pattern(&self) -> String {
         match self {

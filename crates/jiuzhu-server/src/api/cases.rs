@@ -28,12 +28,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ApiResult, DEFAULT_PER_PAGE, PageJson, command_error, idempotency_key,
-    unexpected_outcome,
+    ApiError, ApiResult, DEFAULT_PER_PAGE, PageJson, command_error, division_filter,
+    idempotency_key, unexpected_outcome,
 };
 use crate::AppState;
 use crate::session::ApiUser;
-use crate::web::{parse_division_filter, parse_page};
+use crate::web::parse_page;
 
 /// Default window of `GET /cases/due-soon`, in calendar days.
 const DEFAULT_DUE_SOON_DAYS: u32 = 7;
@@ -321,8 +321,7 @@ async fn list_cases(
     Query(q): Query<CaseListQuery>,
 ) -> ApiResult {
     let actor = who.actor();
-    let within = parse_division_filter(present(&q.division), &actor.scope())
-        .map_err(|m| ApiError::invalid("division", m))?;
+    let within = division_filter(&q.division, &actor)?;
     let filter = CaseFilter {
         program: parse_program(present(&q.program))?,
         within,
@@ -415,8 +414,7 @@ async fn overdue(
     Query(q): Query<DueQuery>,
 ) -> ApiResult {
     let actor = who.actor();
-    let within = parse_division_filter(present(&q.division), &actor.scope())
-        .map_err(|m| ApiError::invalid("division", m))?;
+    let within = division_filter(&q.division, &actor)?;
     let cases = state
         .store
         .overdue_cases(&actor, within.as_ref(), local_now(state.now()))
@@ -432,8 +430,7 @@ async fn due_soon(
     Query(q): Query<DueQuery>,
 ) -> ApiResult {
     let actor = who.actor();
-    let within = parse_division_filter(present(&q.division), &actor.scope())
-        .map_err(|m| ApiError::invalid("division", m))?;
+    let within = division_filter(&q.division, &actor)?;
     let days = match present(&q.days) {
         None => DEFAULT_DUE_SOON_DAYS,
         Some(raw) => raw
