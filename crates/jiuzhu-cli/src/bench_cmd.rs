@@ -304,7 +304,7 @@ fn lifecycle(
             "2023-03-07 10:00",
             case::CommandBody::SignReview {
                 recommendation: case::Recommendation::Approve {
-                    proposed_amount: Fen::from_yuan(600),
+                    proposed_amount: Fen::from_yuan(300),
                 },
                 opinion: "经审核，符合条件，拟批准".into(),
                 disputed: false,
@@ -324,9 +324,13 @@ fn lifecycle(
             o.head.clone(),
             "2023-03-16 15:00",
             case::CommandBody::Decide {
-                decision: case::Decision::Approve {
-                    amount: Fen::from_yuan(600).unwrap_or_default(),
+                decision: case::DecisionRequest::Approve {
+                    basis: jiuzhu_domain::benefit::AmountBasis::TopUp {
+                        standard: "rural".into(),
+                        add_ons: Vec::new(),
+                    },
                     start_month: NaiveDate::from_ymd_opt(2023, 3, 1).unwrap_or_default(),
+                    expected_amount: None,
                 },
             },
         ),

@@ -548,4 +548,20 @@ fn render_program(o: &mut String, r: &ProgramRules) {
             );
         }
     }
+    let _ = writeln!(
+        o,
+        "  金额核定：{}",
+        jiuzhu_domain::benefit::formula_zh(r.amount.formula())
+    );
+    if let jiuzhu_domain::profile::AmountRule::TopUp { add_ons } = &r.amount {
+        for a in add_ons {
+            let _ = writeln!(
+                o,
+                "    - 分类施保 {}：标准的{}%{}",
+                a.name_zh,
+                a.percent,
+                if a.demo { "（演示数据）" } else { "" }
+            );
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! jurisdictions. No I/O, no async, no SQL, no HTTP.
 #![forbid(unsafe_code)]
 
+pub mod benefit;
 pub mod calendar;
 pub mod case;
 pub mod deadline;

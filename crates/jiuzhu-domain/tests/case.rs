@@ -3,12 +3,14 @@
 //! near relatives) and property tests over random command sequences.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use jiuzhu_domain::benefit::{AddOnClaim, AmountBasis, AmountError, CareLevel};
 use jiuzhu_domain::calendar::Calendar;
 use jiuzhu_domain::case::{AUTHORIZATION, Actor};
 use jiuzhu_domain::case::{
     AppraisalOutcome, AppraisalReason, CaseError, CaseState, CloseReason, Command, CommandBody,
-    CommandKind, Ctx, Decision, Duty, Event, EventBody, Kinship, MemberFacts, NewCase, Origin,
-    Recommendation, RelatedCapacity, Stage, WithdrawReason, allowed_roles, apply, decide, replay,
+    CommandKind, Ctx, Decision, DecisionRequest, Duty, Event, EventBody, Kinship, MemberFacts,
+    NewCase, Origin, Recommendation, RelatedCapacity, Stage, WithdrawReason, allowed_roles, apply,
+    approval_calculation, decide, replay,
 };
 use jiuzhu_domain::deadline::Due;
 use jiuzhu_domain::delegation::{self, Authority, CountyReason, Grant};
@@ -185,10 +187,29 @@ fn appraisal(outcome: AppraisalOutcome) -> CommandBody {
     }
 }
 
-fn approve(amount: Fen, start: &str) -> Decision {
-    Decision::Approve {
-        amount,
+fn approve(basis: AmountBasis, start: &str) -> DecisionRequest {
+    DecisionRequest::Approve {
+        basis,
         start_month: d(start),
+        expected_amount: None,
+    }
+}
+
+/// 低保 top-up under a standard (`rural` 600 yuan, `urban` 800 yuan per person in the
+/// national demo values): with [`members`] (two living together, 300 yuan income) rural gives
+/// 600 × 2 − 300 = 900 yuan.
+fn top_up(standard: &str) -> AmountBasis {
+    AmountBasis::TopUp {
+        standard: standard.to_string(),
+        add_ons: Vec::new(),
+    }
+}
+
+/// 临时救助 months of a standard (rural 600, urban 800 yuan a month).
+fn months(standard: &str, months: u32) -> AmountBasis {
+    AmountBasis::MonthsOfStandard {
+        standard: standard.to_string(),
+        months,
     }
 }
 
@@ -302,13 +323,16 @@ impl<'o> Case<'o> {
         &mut self,
         who: &Actor,
         at: &str,
-        decision: Decision,
+        decision: DecisionRequest,
     ) -> Result<Vec<Event>, CaseError> {
         let amount = match &decision {
-            Decision::Approve { amount, .. } => Some(*amount),
-            Decision::Refuse { .. } => Some(Fen::ZERO),
+            DecisionRequest::Approve { basis, .. } => {
+                approval_calculation(self.state(), &self.office.profile, basis)
+                    .map_or(Fen::ZERO, |c| c.amount)
+            }
+            DecisionRequest::Refuse { .. } => Fen::ZERO,
         };
-        let authority = self.authority(at, amount);
+        let authority = self.authority(at, Some(amount));
         self.run_with(who, at, CommandBody::Decide { decision }, Some(&authority))
     }
 
@@ -493,7 +517,7 @@ fn wuerhe_dibao_objection_during_notice_reinvestigation_then_approval() {
             &s.reviewer,
             "2022-04-06 09:00",
             CommandBody::Decide {
-                decision: approve(yuan(500), "2022-04-01")
+                decision: approve(top_up("rural"), "2022-04-01")
             },
             Some(&authority)
         )
@@ -505,7 +529,7 @@ fn wuerhe_dibao_objection_during_notice_reinvestigation_then_approval() {
         case.try_decide(
             &s.admin,
             "2022-04-06 09:00",
-            approve(yuan(500), "2022-04-01")
+            approve(top_up("rural"), "2022-04-01")
         )
         .unwrap_err(),
         CaseError::NotTheAuthority {
@@ -517,7 +541,7 @@ fn wuerhe_dibao_objection_during_notice_reinvestigation_then_approval() {
     case.try_decide(
         &s.head,
         "2022-04-06 10:00",
-        approve(yuan(500), "2022-04-01"),
+        approve(top_up("rural"), "2022-04-01"),
     )
     .expect("the township head confirms");
     let st = case.state();
@@ -626,7 +650,7 @@ fn refusal_with_reasons_and_its_notice() {
         case.try_decide(
             &s.head,
             "2022-06-10 09:00",
-            Decision::Refuse {
+            DecisionRequest::Refuse {
                 reasons: vec!["  ".to_string()]
             }
         )
@@ -636,7 +660,7 @@ fn refusal_with_reasons_and_its_notice() {
     case.try_decide(
         &s.head,
         "2022-06-10 09:00",
-        Decision::Refuse {
+        DecisionRequest::Refuse {
             reasons: keys(&["家庭财产超过规定标准", "名下有商业用房"]),
         },
     )
@@ -969,7 +993,7 @@ fn taian_decided<'o>(office: &'o Office, s: &Staff) -> Case<'o> {
     case.try_decide(
         &s.head,
         "2023-05-19 09:00",
-        approve(yuan(600), "2023-06-01"),
+        approve(top_up("rural"), "2023-06-01"),
     )
     .expect("the township confirms");
     assert_eq!(case.stage(), Stage::Decided);
@@ -1092,7 +1116,7 @@ fn taian_appraisal_against_the_decision_reopens_it() {
     case.try_decide(
         &s.head,
         "2023-05-29 09:00",
-        Decision::Refuse {
+        DecisionRequest::Refuse {
             reasons: keys(&["经民主评议，家庭有经营性收入未如实申报"]),
         },
     )
@@ -1308,7 +1332,7 @@ fn gongxian_linshi_above_3000_yuan_goes_to_the_county() {
             &s.head,
             "2021-03-05 09:00",
             CommandBody::Decide {
-                decision: approve(yuan(3500), "2021-03-01")
+                decision: approve(months("rural", 6), "2021-03-01")
             }
         ),
         CaseError::AuthorityMissing
@@ -1317,7 +1341,7 @@ fn gongxian_linshi_above_3000_yuan_goes_to_the_county() {
         .try_decide(
             &s.head,
             "2021-03-05 09:00",
-            approve(yuan(3500), "2021-03-01"),
+            approve(months("rural", 6), "2021-03-01"),
         )
         .unwrap_err();
     assert_eq!(
@@ -1337,7 +1361,7 @@ fn gongxian_linshi_above_3000_yuan_goes_to_the_county() {
             &other_admin,
             "2021-03-05 09:00",
             CommandBody::Decide {
-                decision: approve(yuan(3500), "2021-03-01")
+                decision: approve(months("rural", 6), "2021-03-01")
             },
             Some(&authority)
         )
@@ -1354,7 +1378,7 @@ fn gongxian_linshi_above_3000_yuan_goes_to_the_county() {
             &s.head,
             "2021-03-05 09:00",
             CommandBody::Decide {
-                decision: approve(yuan(3000), "2021-03-01")
+                decision: approve(months("rural", 5), "2021-03-01")
             },
             Some(&elsewhere)
         )
@@ -1364,7 +1388,7 @@ fn gongxian_linshi_above_3000_yuan_goes_to_the_county() {
     case.try_decide(
         &s.admin,
         "2021-03-05 10:00",
-        approve(yuan(3500), "2021-03-01"),
+        approve(months("rural", 6), "2021-03-01"),
     )
     .expect("the county confirms");
     let decision = case.state().decision.clone().expect("decided");
@@ -1483,7 +1507,7 @@ fn lingwu_gaoling_with_village_first_review() {
     case.try_decide(
         &s.head,
         "2021-10-25 09:00",
-        approve(yuan(100), "2021-11-01"),
+        approve(AmountBasis::AgeBand { age: 92 }, "2021-11-01"),
     )
     .expect("the township confirms since 2021-09-05");
     case.ok(
@@ -1583,7 +1607,7 @@ fn a_profile_without_appraisal_reinvestigates_after_an_objection_to_the_result()
     case.try_decide(
         &s.head,
         "2022-03-08 09:00",
-        approve(yuan(500), "2022-03-01"),
+        approve(top_up("rural"), "2022-03-01"),
     )
     .expect("decided");
     case.ok(&s.village, "2022-03-09 09:00", CommandBody::PostResult);
@@ -1631,7 +1655,7 @@ fn a_profile_without_appraisal_reinvestigates_after_an_objection_to_the_result()
     case.try_decide(
         &s.head,
         "2022-03-17 09:00",
-        approve(yuan(400), "2022-03-01"),
+        approve(top_up("urban"), "2022-03-01"),
     )
     .expect("decided again");
     let st = case.state();
@@ -1691,7 +1715,7 @@ fn separation_of_duties() {
         case.try_decide(
             &s.head,
             "2022-03-16 10:00",
-            approve(yuan(500), "2022-03-01")
+            approve(top_up("rural"), "2022-03-01")
         )
         .unwrap_err(),
         CaseError::SeparationOfDuties {
@@ -1705,7 +1729,7 @@ fn separation_of_duties() {
     case.try_decide(
         &deputy,
         "2022-03-16 10:00",
-        approve(yuan(500), "2022-03-01"),
+        approve(top_up("rural"), "2022-03-01"),
     )
     .expect("deputy confirms");
 
@@ -1955,7 +1979,7 @@ fn wrong_role_jurisdiction_stage_and_dates() {
         &s.head,
         "2022-03-01 10:00",
         CommandBody::Decide {
-            decision: approve(yuan(1), "2022-03-01"),
+            decision: approve(top_up("rural"), "2022-03-01"),
         },
     );
     assert_eq!(
@@ -2028,7 +2052,7 @@ fn decisions_validate_amounts_and_months() {
         },
     );
     let authority = case.authority("2022-03-07 09:00", Some(yuan(500)));
-    let mut decide_with = |decision: Decision| {
+    let mut decide_with = |decision: DecisionRequest| {
         case.run_with(
             &s.head,
             "2022-03-07 09:00",
@@ -2036,25 +2060,67 @@ fn decisions_validate_amounts_and_months() {
             Some(&authority),
         )
     };
+    // The amount comes from the profile's formula over the home visit's facts.
     assert_eq!(
-        decide_with(approve(Fen::new(-1), "2022-03-01")).unwrap_err(),
-        CaseError::NegativeAmount { field: "amount" }
+        decide_with(approve(AmountBasis::AgeBand { age: 85 }, "2022-03-01")).unwrap_err(),
+        CaseError::Amount(AmountError::FormulaMismatch {
+            program: Program::Dibao,
+            expected: "top_up",
+            given: "age_band",
+        })
     );
     assert_eq!(
-        decide_with(approve(yuan(500), "2022-03-15")).unwrap_err(),
+        decide_with(approve(top_up("suburban"), "2022-03-01")).unwrap_err(),
+        CaseError::Amount(AmountError::UnknownStandard {
+            program: Program::Dibao,
+            key: "suburban".to_string(),
+        })
+    );
+    let claim = |member_seq: i32, key: &str| AmountBasis::TopUp {
+        standard: "rural".to_string(),
+        add_ons: vec![AddOnClaim {
+            member_seq,
+            key: key.to_string(),
+        }],
+    };
+    assert_eq!(
+        decide_with(approve(claim(9, "minor"), "2022-03-01")).unwrap_err(),
+        CaseError::Amount(AmountError::UnknownMember { member_seq: 9 })
+    );
+    assert_eq!(
+        decide_with(approve(claim(2, "astronaut"), "2022-03-01")).unwrap_err(),
+        CaseError::Amount(AmountError::UnknownAddOn {
+            key: "astronaut".to_string()
+        })
+    );
+    // 600 × 2 − 300 = 900 yuan; a form that showed 500 yuan is out of date.
+    assert_eq!(
+        decide_with(DecisionRequest::Approve {
+            basis: top_up("rural"),
+            start_month: d("2022-03-01"),
+            expected_amount: Some(yuan(500)),
+        })
+        .unwrap_err(),
+        CaseError::AmountMismatch {
+            expected: yuan(500),
+            computed: yuan(900),
+        }
+    );
+    assert_eq!(
+        decide_with(approve(top_up("rural"), "2022-03-15")).unwrap_err(),
         CaseError::StartMonthNotFirstDay
     );
     assert_eq!(
-        decide_with(approve(yuan(500), "2022-02-01")).unwrap_err(),
+        decide_with(approve(top_up("rural"), "2022-02-01")).unwrap_err(),
         CaseError::StartMonthBeforeCase
     );
     // Where the plan posts before deciding, an approval needs the notice: a proposed refusal
     // that was never posted can only be refused.
     assert_eq!(
-        decide_with(approve(yuan(500), "2022-03-01")).unwrap_err(),
+        decide_with(approve(top_up("rural"), "2022-03-01")).unwrap_err(),
         CaseError::ApprovalNeedsNotice
     );
-    decide_with(Decision::Refuse {
+    decide_with(DecisionRequest::Refuse {
         reasons: keys(&["不符合条件"]),
     })
     .expect("refused");
@@ -2377,13 +2443,14 @@ mod properties {
             K::EndNotice => CommandBody::EndNotice,
             K::Decide => CommandBody::Decide {
                 decision: if v.is_multiple_of(4) {
-                    Decision::Refuse {
+                    DecisionRequest::Refuse {
                         reasons: keys(&["不符合条件"]),
                     }
                 } else {
-                    Decision::Approve {
-                        amount,
+                    DecisionRequest::Approve {
+                        basis: basis_for(w.program, v),
                         start_month: w.start.date().with_day(1).unwrap_or(w.start.date()),
+                        expected_amount: None,
                     }
                 },
             },
@@ -2422,6 +2489,28 @@ mod properties {
 
     use chrono::Datelike;
 
+    /// An approval's facts for each program's formula, varied by `v`.
+    fn basis_for(program: Program, v: u32) -> AmountBasis {
+        match program {
+            Program::Dibao => top_up(if v.is_multiple_of(2) {
+                "rural"
+            } else {
+                "urban"
+            }),
+            Program::Tekun => AmountBasis::BasicPlusCare {
+                care: CareLevel::Partial,
+            },
+            Program::Linshi => months("rural", v % 7),
+            Program::Gaoling => AmountBasis::AgeBand { age: 78 + v % 30 },
+            Program::Canji => AmountBasis::DisabilitySubsidy {
+                living: true,
+                nursing: !v.is_multiple_of(3),
+                grade: (v % 4) as u8 + 1,
+            },
+            Program::Dishouru => AmountBasis::Status,
+        }
+    }
+
     /// The authority the caller would pass: from the grants, for the command's amount.
     fn authority_for(
         w: &World,
@@ -2432,8 +2521,8 @@ mod properties {
         let s = s?;
         let amount = match b {
             CommandBody::Decide {
-                decision: Decision::Approve { amount, .. },
-            } => *amount,
+                decision: DecisionRequest::Approve { basis, .. },
+            } => approval_calculation(s, &w.office.profile, basis).map_or(Fen::ZERO, |c| c.amount),
             _ => Fen::ZERO,
         };
         delegation::authority(

@@ -919,3 +919,40 @@ deadline = "4000000000wd"
         Err(e) => assert!(!e.key.is_empty(), "{e}"),
     }
 }
+
+#[test]
+fn amount_rules_are_checked() {
+    refused(
+        "[programs.tekun.amount]\nbasic = \"basic_living_urban\"\n",
+        "programs.tekun.amount.basic",
+        "names the standard `basic_living_urban`",
+    );
+    refused(
+        "[programs.gaoling.amount]\nbands = [{ min_age = 80, max_age = 95, standard = \"age_80_89\" }, { min_age = 90, standard = \"age_90_99\" }]\n",
+        "programs.gaoling.amount.bands[1].min_age",
+        "overlaps the band before",
+    );
+    refused(
+        "[programs.gaoling.amount]\nbands = [{ min_age = 90, standard = \"age_90_99\" }, { min_age = 100, standard = \"age_100_plus\" }]\n",
+        "programs.gaoling.amount.bands[1]",
+        "follows an open band",
+    );
+    refused(
+        "[programs.canji.amount]\nnursing_max_grade = 5\n",
+        "programs.canji.amount.nursing_max_grade",
+        "not a disability grade",
+    );
+    refused(
+        "[programs.linshi.amount]\nmax_months = 0\n",
+        "programs.linshi.amount.max_months",
+        "at least 1",
+    );
+    refused(
+        "[[programs.dibao.amount.add_ons]]\nkey = \"minor\"\nname_zh = \"未成年人\"\npercent = 150\n",
+        "programs.dibao.amount.add_ons[0].percent",
+        "not a percentage",
+    );
+    // A formula the engine does not know is a type error naming the key.
+    let e = load_seed("[programs.dibao.amount]\nformula = \"lottery\"\n").unwrap_err();
+    assert!(e.to_string().contains("lottery"), "{e}");
+}

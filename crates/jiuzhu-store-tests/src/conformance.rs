@@ -1897,9 +1897,14 @@ pub async fn case_runs_from_application_to_decision(db: &TestDb) {
             Some(id),
             "2023-03-01 10:00",
             case::CommandBody::Decide {
-                decision: case::Decision::Approve {
-                    amount: Fen::from_yuan(600).unwrap(),
+                decision: case::DecisionRequest::Approve {
+                    basis: jiuzhu_domain::benefit::AmountBasis::TopUp {
+                        standard: "rural".into(),
+                        add_ons: Vec::new(),
+                    },
                     start_month: date("2023-03-01"),
+                    // 农村低保标准 600 yuan (demo) × 1 member − 300 yuan income.
+                    expected_amount: Fen::from_yuan(300),
                 },
             },
         ),
@@ -1993,7 +1998,7 @@ pub async fn case_runs_from_application_to_decision(db: &TestDb) {
             "2023-03-07 10:00",
             case::CommandBody::SignReview {
                 recommendation: case::Recommendation::Approve {
-                    proposed_amount: Fen::from_yuan(600),
+                    proposed_amount: Fen::from_yuan(300),
                 },
                 opinion: "经审核，符合条件，拟批准".into(),
                 disputed: false,
@@ -2075,9 +2080,14 @@ pub async fn case_runs_from_application_to_decision(db: &TestDb) {
             Some(id),
             "2023-03-16 15:00",
             case::CommandBody::Decide {
-                decision: case::Decision::Approve {
-                    amount: Fen::from_yuan(600).unwrap(),
+                decision: case::DecisionRequest::Approve {
+                    basis: jiuzhu_domain::benefit::AmountBasis::TopUp {
+                        standard: "rural".into(),
+                        add_ons: Vec::new(),
+                    },
                     start_month: date("2023-03-01"),
+                    // 农村低保标准 600 yuan (demo) × 1 member − 300 yuan income.
+                    expected_amount: Fen::from_yuan(300),
                 },
             },
         ),
@@ -2088,6 +2098,18 @@ pub async fn case_runs_from_application_to_decision(db: &TestDb) {
     let state = db.store.case(&o.head, id).await.unwrap();
     let decision = state.decision.as_ref().expect("decided");
     assert!(decision.authority.is_township(), "{:?}", decision.authority);
+    match &decision.decision {
+        case::Decision::Approve {
+            amount,
+            calculation,
+            ..
+        } => {
+            assert_eq!(*amount, Fen::from_yuan(300).unwrap());
+            assert_eq!(calculation.lines.len(), 2, "{calculation:?}");
+            assert!(calculation.demo, "the national standards are demo values");
+        }
+        other => panic!("expected an approval, got {other:?}"),
+    }
     assert_eq!(state.version, version);
 
     // The timeline holds every event of the case, in order, and the chain is intact.

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use jiuzhu_domain::calendar::Calendar;
 use jiuzhu_domain::case::{
-    CaseState, Command as CaseCommand, CommandBody as CaseBody, Decision as CaseDecision, Stage,
+    CaseState, Command as CaseCommand, CommandBody as CaseBody, DecisionRequest, Stage,
 };
 use jiuzhu_domain::delegation::{Grant, Revocation};
 use jiuzhu_domain::profile::ProfileSet;
@@ -692,10 +692,14 @@ impl SqlStore {
             StoreError::Invalid(format!("no procedure profile governs county {county}"))
         })?;
         let authority = match (&state, &command.body) {
-            (Some(s), CaseBody::Decide { decision }) => {
+            // At another stage the engine refuses the decision for its stage.
+            (Some(s), CaseBody::Decide { decision }) if s.stage == Stage::Decision => {
+                // The authority depends on the amount, which the profile's standards give.
                 let amount = match decision {
-                    CaseDecision::Approve { amount, .. } => *amount,
-                    CaseDecision::Refuse { .. } => Fen::ZERO,
+                    DecisionRequest::Approve { basis, .. } => {
+                        jiuzhu_domain::case::approval_calculation(s, profile, basis)?.amount
+                    }
+                    DecisionRequest::Refuse { .. } => Fen::ZERO,
                 };
                 let grants = Self::grants_in_tx(tx, &s.header.township, s.header.program).await?;
                 Some(

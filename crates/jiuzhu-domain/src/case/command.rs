@@ -5,9 +5,10 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::state::{
-    AppraisalOutcome, Decision, Kinship, MemberFacts, Origin, Recommendation, RelatedCapacity,
+    AppraisalOutcome, Kinship, MemberFacts, Origin, Recommendation, RelatedCapacity,
 };
 use super::{CaseId, HouseholdId, UserId};
+use crate::benefit::AmountBasis;
 use crate::{DivisionCode, Fen, Program};
 
 /// One command on one case.
@@ -29,6 +30,24 @@ pub struct NewCase {
     pub village: DivisionCode,
     pub household_id: HouseholdId,
     pub origin: Origin,
+}
+
+/// 确认 what the confirming person decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecisionRequest {
+    /// 批准: the facts the profile's amount formula needs and the first month paid for. The
+    /// engine computes the amount; `expected_amount`, where given (the amount the form
+    /// showed), must equal it, so that nobody confirms an amount they did not see.
+    Approve {
+        basis: AmountBasis,
+        /// First day of the first month (YYYY-MM-01).
+        start_month: chrono::NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_amount: Option<Fen>,
+    },
+    /// 不予批准, with the reasons the written notice gives.
+    Refuse { reasons: Vec<String> },
 }
 
 /// Why a case is withdrawn.
@@ -98,8 +117,9 @@ pub enum CommandBody {
     RaiseObjection { summary: String },
     /// 公示期满无异议.
     EndNotice,
-    /// 确认 approve or refuse, under the authority in the context.
-    Decide { decision: Decision },
+    /// 确认 approve or refuse, under the authority in the context. An approval's amount is
+    /// computed from the profile's standards ([`crate::benefit`]).
+    Decide { decision: DecisionRequest },
     /// 送达决定书 / 不予批准告知书.
     DeliverNotice {
         #[serde(default)]

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
-use super::command::{Command, CommandBody, CommandKind, NewCase, WithdrawReason};
+use super::command::{Command, CommandBody, CommandKind, DecisionRequest, NewCase, WithdrawReason};
 use super::duties::{check_not_related, check_separation};
 use super::error::CaseError;
 use super::event::{Event, EventBody};
@@ -14,10 +14,11 @@ use super::state::{
     StepDue,
 };
 use super::{AUTHORIZATION, Ctx};
+use crate::benefit::{self, AmountBasis, Calculation};
 use crate::calendar::CalendarError;
 use crate::deadline::Due;
 use crate::delegation::Authority;
-use crate::profile::{Appraisal, ProgramRules, StepOrder};
+use crate::profile::{Appraisal, EffectiveProfile, ProgramRules, StepOrder};
 use crate::schedule::{Step, due_for};
 use crate::{DivisionLevel, Role};
 
@@ -726,19 +727,26 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
             let authority = check_authority(s, out)?;
             check_separation(s, actor.user_id, Duty::Confirm)?;
             let decision = match decision {
-                Decision::Approve {
-                    amount,
+                DecisionRequest::Approve {
+                    basis,
                     start_month,
+                    expected_amount,
                 } => {
-                    if amount.is_negative() {
-                        return Err(CaseError::NegativeAmount { field: "amount" });
-                    }
                     if start_month.day() != 1 {
                         return Err(CaseError::StartMonthNotFirstDay);
                     }
                     let opened = s.opened.at.date();
                     if (start_month.year(), start_month.month()) < (opened.year(), opened.month()) {
                         return Err(CaseError::StartMonthBeforeCase);
+                    }
+                    let calculation = calculate_amount(s, rules, basis)?;
+                    if let Some(expected) = expected_amount
+                        && *expected != calculation.amount
+                    {
+                        return Err(CaseError::AmountMismatch {
+                            expected: *expected,
+                            computed: calculation.amount,
+                        });
                     }
                     if p.notice_before_decision
                         && !s
@@ -749,11 +757,12 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
                         return Err(CaseError::ApprovalNeedsNotice);
                     }
                     Decision::Approve {
-                        amount: *amount,
+                        amount: calculation.amount,
                         start_month: *start_month,
+                        calculation,
                     }
                 }
-                Decision::Refuse { reasons: given } => Decision::Refuse {
+                DecisionRequest::Refuse { reasons: given } => Decision::Refuse {
                     reasons: reasons(given)?,
                 },
             };
@@ -958,6 +967,30 @@ fn check_authority(s: &CaseState, out: &Out<'_, '_>) -> Result<Authority, CaseEr
         }
     }
     Ok(authority.clone())
+}
+
+/// The amount an approval of the case gives under the program's rules: the profile's
+/// formula over the facts in `basis` and, for the 低保 top-up, the members and incomes of
+/// the latest home visit. The store calls this too, to ask for the authority of that amount.
+pub fn approval_calculation(
+    s: &CaseState,
+    profile: &EffectiveProfile,
+    basis: &AmountBasis,
+) -> Result<Calculation, CaseError> {
+    let program = s.header.program;
+    let rules = profile
+        .program(program)
+        .ok_or(CaseError::ProgramNotConfigured { program })?;
+    calculate_amount(s, rules, basis)
+}
+
+fn calculate_amount(
+    s: &CaseState,
+    rules: &ProgramRules,
+    basis: &AmountBasis,
+) -> Result<Calculation, CaseError> {
+    let members = s.home_visits.last().map(|v| v.members.as_slice());
+    Ok(benefit::calculate(s.header.program, rules, basis, members)?)
 }
 
 fn end_of_day(date: NaiveDate) -> NaiveDateTime {

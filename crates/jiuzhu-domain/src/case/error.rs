@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::command::CommandKind;
 use super::state::{Duty, Stage};
-use crate::{DivisionCode, Program, Role};
+use crate::{DivisionCode, Fen, Program, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CaseError {
@@ -134,6 +134,10 @@ pub enum CaseError {
     NoticeAlreadyDelivered,
     #[error("{field} must not be negative")]
     NegativeAmount { field: &'static str },
+    #[error("{0}")]
+    Amount(#[from] crate::benefit::AmountError),
+    #[error("the amount shown ({expected}) is not the amount the standards give ({computed})")]
+    AmountMismatch { expected: Fen, computed: Fen },
     #[error("the start month must be the first day of a month")]
     StartMonthNotFirstDay,
     #[error("the start month lies before the month the case was opened")]
@@ -204,6 +208,8 @@ impl CaseError {
             CaseError::NoticeNotDelivered => "case.notice_not_delivered",
             CaseError::NoticeAlreadyDelivered => "case.notice_already_delivered",
             CaseError::NegativeAmount { .. } => "case.negative_amount",
+            CaseError::Amount(e) => e.code(),
+            CaseError::AmountMismatch { .. } => "case.amount_mismatch",
             CaseError::StartMonthNotFirstDay => "case.start_month_not_first_day",
             CaseError::StartMonthBeforeCase => "case.start_month_before_case",
             CaseError::ReasonsRequired => "case.reasons_required",
@@ -320,6 +326,10 @@ impl CaseError {
             CaseError::NoticeNotDelivered => "决定书(告知书)尚未送达".to_string(),
             CaseError::NoticeAlreadyDelivered => "决定书(告知书)已送达".to_string(),
             CaseError::NegativeAmount { .. } => "金额不能为负数".to_string(),
+            CaseError::Amount(e) => e.message_zh(),
+            CaseError::AmountMismatch { expected, computed } => {
+                format!("核定金额为{computed}元，与页面显示的{expected}元不一致，请刷新后重新确认")
+            }
             CaseError::StartMonthNotFirstDay => "起始月份应填写为该月1日".to_string(),
             CaseError::StartMonthBeforeCase => "起始月份不能早于立案当月".to_string(),
             CaseError::ReasonsRequired => "请说明理由".to_string(),

@@ -78,8 +78,8 @@ use crate::profile::EffectiveProfile;
 use crate::{DivisionCode, Role};
 
 pub use apply::{apply, replay};
-pub use command::{Command, CommandBody, CommandKind, NewCase, WithdrawReason};
-pub use decide::{allowed_roles, decide};
+pub use command::{Command, CommandBody, CommandKind, DecisionRequest, NewCase, WithdrawReason};
+pub use decide::{allowed_roles, approval_calculation, decide};
 pub use error::CaseError;
 pub use event::{Event, EventBody};
 pub use state::{

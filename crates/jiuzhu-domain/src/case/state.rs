@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::{CaseId, HouseholdId, UserId};
+use crate::benefit::Calculation;
 use crate::deadline::Due;
 use crate::delegation::Authority;
 use crate::profile::{Appraisal, StepOrder};
@@ -369,11 +370,13 @@ pub struct ObjectionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
-    /// 批准: the monthly (or one-off) amount and the first month it is paid for.
+    /// 批准: the monthly (or one-off) amount, the first month it is paid for and how the
+    /// amount was computed from the profile's standards.
     Approve {
         amount: Fen,
         /// First day of the first month (YYYY-MM-01).
         start_month: NaiveDate,
+        calculation: Calculation,
     },
     /// 不予批准, with the reasons the written notice gives.
     Refuse { reasons: Vec<String> },
@@ -699,10 +702,14 @@ impl CaseState {
             if let Decision::Approve {
                 amount,
                 start_month,
+                calculation,
             } = &d.decision
             {
                 if amount.is_negative() {
                     v.push("an approved amount is not negative");
+                }
+                if *amount != calculation.amount {
+                    v.push("an approved amount is the amount its calculation gives");
                 }
                 if chrono::Datelike::day(start_month) != 1 {
                     v.push("a start month is the first day of a month");

@@ -295,6 +295,8 @@ pub struct ProgramRules {
     /// 保障标准 amount standards.
     #[serde(default)]
     pub standards: Vec<Standard>,
+    /// 金额核定 how an approval's amount is computed from the standards.
+    pub amount: AmountRule,
 }
 
 impl ProgramRules {
@@ -639,6 +641,111 @@ impl StandardUnit {
             StandardUnit::Once => "元/次",
         }
     }
+}
+
+/// 金额核定 the formula of a program's amounts (see [`crate::benefit`]); written as a table
+/// with `formula = "…"` and the formula's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "formula", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AmountRule {
+    /// 低保补差: standard × members − income, plus classified add-ons (分类施保).
+    TopUp {
+        #[serde(default)]
+        add_ons: Vec<AddOn>,
+    },
+    /// 特困: basic living standard plus the care standard of the self-care level; the
+    /// values are standard keys.
+    BasicPlusCare {
+        basic: String,
+        care_full: String,
+        care_partial: String,
+        care_self: String,
+    },
+    /// 临时救助: months × a monthly standard, at most `max_months`, capped at `max_yuan`.
+    MonthsOfStandard {
+        max_months: u32,
+        #[serde(rename = "max_yuan", with = "serde_util::yuan")]
+        max: Fen,
+    },
+    /// 高龄津贴 by age band.
+    AgeBand { bands: Vec<AgeBand> },
+    /// 残疾人两项补贴: the standard keys of the two subsidies and the most severe grade
+    /// that stops the nursing subsidy (2: grades 1 and 2).
+    DisabilitySubsidy {
+        living: String,
+        nursing: String,
+        nursing_max_grade: u8,
+    },
+    /// A recognition without money (低收入认定).
+    Status,
+}
+
+impl AmountRule {
+    /// The formula's machine name.
+    pub fn formula(&self) -> &'static str {
+        match self {
+            AmountRule::TopUp { .. } => "top_up",
+            AmountRule::BasicPlusCare { .. } => "basic_plus_care",
+            AmountRule::MonthsOfStandard { .. } => "months_of_standard",
+            AmountRule::AgeBand { .. } => "age_band",
+            AmountRule::DisabilitySubsidy { .. } => "disability_subsidy",
+            AmountRule::Status => "status",
+        }
+    }
+
+    /// The standard keys the rule names, with their dotted key below `amount`.
+    pub fn standard_keys(&self) -> Vec<(String, &str)> {
+        match self {
+            AmountRule::BasicPlusCare {
+                basic,
+                care_full,
+                care_partial,
+                care_self,
+            } => vec![
+                ("basic".to_string(), basic.as_str()),
+                ("care_full".to_string(), care_full.as_str()),
+                ("care_partial".to_string(), care_partial.as_str()),
+                ("care_self".to_string(), care_self.as_str()),
+            ],
+            AmountRule::AgeBand { bands } => bands
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (format!("bands[{i}].standard"), b.standard.as_str()))
+                .collect(),
+            AmountRule::DisabilitySubsidy {
+                living, nursing, ..
+            } => vec![
+                ("living".to_string(), living.as_str()),
+                ("nursing".to_string(), nursing.as_str()),
+            ],
+            AmountRule::TopUp { .. } | AmountRule::MonthsOfStandard { .. } | AmountRule::Status => {
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// 分类施保 a classified add-on: a percent of the standard per qualifying member and month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddOn {
+    pub key: String,
+    pub name_zh: String,
+    pub percent: u32,
+    #[serde(default)]
+    pub demo: bool,
+}
+
+/// 年龄段 one age band of the 高龄津贴.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeBand {
+    pub min_age: u32,
+    /// Inclusive; none for the open top band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u32>,
+    /// The standard's key.
+    pub standard: String,
 }
 
 // ---------------------------------------------------------------------------- the set

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use super::load::error_at;
 use super::{
-    EffectiveProfile, ProfileError, ProfileWarning, ProgramRules, StepOrder, TownshipSet,
-    period_cmp,
+    AmountRule, EffectiveProfile, ProfileError, ProfileWarning, ProgramRules, StepOrder,
+    TownshipSet, period_cmp,
 };
 use crate::deadline::Period;
 use crate::{DivisionLevel, Fen, Program};
@@ -321,6 +321,95 @@ fn validate_program(
         if s.yuan <= Fen::ZERO {
             return Err(cx.err(&format!("{key}.yuan"), "must be a positive amount"));
         }
+    }
+    validate_amount(cx, &pre, r)
+}
+
+/// The amount formula: the standards it names exist, its settings are in range.
+fn validate_amount(cx: &Ctx<'_>, pre: &str, r: &ProgramRules) -> Result<(), ProfileError> {
+    let pre = format!("{pre}.amount");
+    for (key, standard) in r.amount.standard_keys() {
+        if !r.standards.iter().any(|s| s.key == standard) {
+            return Err(cx.err(
+                &format!("{pre}.{key}"),
+                format!(
+                    "names the standard `{standard}`, which the program's standards do not list"
+                ),
+            ));
+        }
+    }
+    let needs_standard = matches!(
+        r.amount,
+        AmountRule::TopUp { .. } | AmountRule::MonthsOfStandard { .. }
+    );
+    if needs_standard && r.standards.is_empty() {
+        return Err(cx.err(
+            &format!("{pre}.formula"),
+            format!("`{}` needs at least one standard", r.amount.formula()),
+        ));
+    }
+    match &r.amount {
+        AmountRule::TopUp { add_ons } => {
+            let mut keys = BTreeSet::new();
+            for (i, a) in add_ons.iter().enumerate() {
+                let key = format!("{pre}.add_ons[{i}]");
+                cx.machine_key(&format!("{key}.key"), &a.key)?;
+                if !keys.insert(a.key.as_str()) {
+                    return Err(cx.err(
+                        &format!("{key}.key"),
+                        format!("`{}` is listed twice", a.key),
+                    ));
+                }
+                if a.name_zh.trim().is_empty() {
+                    return Err(cx.err(&format!("{key}.name_zh"), "must not be empty"));
+                }
+                cx.percent(&format!("{key}.percent"), a.percent)?;
+            }
+        }
+        AmountRule::MonthsOfStandard { max_months, max } => {
+            if *max_months == 0 {
+                return Err(cx.err(&format!("{pre}.max_months"), "must be at least 1"));
+            }
+            if *max <= Fen::ZERO {
+                return Err(cx.err(&format!("{pre}.max_yuan"), "must be a positive amount"));
+            }
+        }
+        AmountRule::AgeBand { bands } => {
+            if bands.is_empty() {
+                return Err(cx.err(&format!("{pre}.bands"), "list at least one age band"));
+            }
+            let mut previous_max: Option<Option<u32>> = None;
+            for (i, b) in bands.iter().enumerate() {
+                let key = format!("{pre}.bands[{i}]");
+                if b.max_age.is_some_and(|m| m < b.min_age) {
+                    return Err(cx.err(&key, "max_age is below min_age"));
+                }
+                match previous_max {
+                    Some(None) => {
+                        return Err(cx.err(&key, "follows an open band (one without max_age)"));
+                    }
+                    Some(Some(m)) if b.min_age <= m => {
+                        return Err(cx.err(
+                            &format!("{key}.min_age"),
+                            format!("{} overlaps the band before, which ends at {m}; list bands in ascending order without overlap", b.min_age),
+                        ));
+                    }
+                    _ => {}
+                }
+                previous_max = Some(b.max_age);
+            }
+        }
+        AmountRule::DisabilitySubsidy {
+            nursing_max_grade, ..
+        } => {
+            if !(1..=4).contains(nursing_max_grade) {
+                return Err(cx.err(
+                    &format!("{pre}.nursing_max_grade"),
+                    format!("{nursing_max_grade} is not a disability grade; expected 1 to 4"),
+                ));
+            }
+        }
+        AmountRule::BasicPlusCare { .. } | AmountRule::Status => {}
     }
     Ok(())
 }

@@ -159,7 +159,11 @@ async fn dibao_case_from_application_to_decision() {
         "2023-03-16T15:00:00",
         json!({
             "type": "decide",
-            "decision": { "kind": "approve", "amount": 60000, "start_month": "2023-03-01" },
+            "decision": {
+                "kind": "approve",
+                "basis": { "formula": "top_up", "standard": "rural" },
+                "start_month": "2023-03-01",
+            },
         }),
     );
     let early = post(&app, &head, &commands, Some("decide-early"), &decide).await;
@@ -287,7 +291,7 @@ async fn dibao_case_from_application_to_decision() {
             "2023-03-07T10:00:00",
             json!({
                 "type": "sign_review",
-                "recommendation": { "kind": "approve", "proposed_amount": 60000 },
+                "recommendation": { "kind": "approve", "proposed_amount": 30000 },
                 "opinion": "经审核，符合条件，拟批准",
             }),
         ),
@@ -373,7 +377,14 @@ async fn dibao_case_from_application_to_decision() {
     assert_eq!(state["stage"], "decided");
     assert_eq!(state["version"].as_u64(), Some(version));
     assert_eq!(state["header"]["household_id"], household);
-    assert!(state["decision"].is_object(), "{state}");
+    // 农村低保标准 600 yuan (demo) × 1 member − 300 yuan income, with the working.
+    let approval = &state["decision"]["decision"];
+    assert_eq!(approval["amount"], 30000, "{state}");
+    assert_eq!(approval["calculation"]["payable"], "monthly", "{state}");
+    assert_eq!(
+        approval["calculation"]["lines"][1]["amount"], -30000,
+        "{state}"
+    );
     let household_record = app
         .db
         .store
