@@ -8,10 +8,11 @@
 //!
 //! Where to start reading: [`router`] lists every route; `session` resolves who is asking;
 //! `web` renders the pages; `api` answers JSON (and `api::doc` describes it: OpenAPI at
-//! `/api/v1/openapi.json`).
+//! `/api/v1/openapi.json`, rendered by `docs` at `/api/docs`).
 #![forbid(unsafe_code)]
 
 mod api;
+mod docs;
 mod error;
 mod session;
 mod throttle;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/households/{id}", get(web::household))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
+        .route("/api/docs", get(docs::page_handler))
         .merge(api::api().0)
         .fallback(fallback)
         .layer(middleware::map_response(security_headers))

@@ -46,6 +46,11 @@ static DOCUMENT_JSON: LazyLock<String> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("the OpenAPI document does not serialize: {e}"))
 });
 
+/// The document as a JSON value (for the page `/api/docs`).
+pub(crate) fn document_value() -> serde_json::Value {
+    serde_json::from_str(&DOCUMENT_JSON).unwrap_or(serde_json::Value::Null)
+}
+
 /// `GET /api/v1/openapi.json`
 #[utoipa::path(
     get,
