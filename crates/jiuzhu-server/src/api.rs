@@ -8,6 +8,10 @@
 //!
 //! Changes need an `Idempotency-Key` header: a retry with the same key and body returns
 //! the first result (with `Idempotent-Replayed: true`) and writes nothing.
+//!
+//! Every route is registered through utoipa-axum's [`OpenApiRouter`] with `routes!`, so the
+//! router and the OpenAPI document (`doc`, served at `/api/v1/openapi.json` and rendered at
+//! `/api/docs`) come from the same list and cannot drift.
 
 use std::collections::HashMap;
 
@@ -16,7 +20,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use jiuzhu_domain::{DivisionCode, DivisionLevel, IdNumber, PersonName, Relation, Role};
 use jiuzhu_store::auth::{
@@ -29,7 +32,10 @@ use jiuzhu_store::{
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::openapi::OpenApi;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{log_store_error, store_message_zh, store_status};
@@ -37,6 +43,7 @@ use crate::session::{ApiUser, ClientIp, LoginFailure, authenticate};
 use crate::web::{MSG_BAD_LOGIN, MSG_DISABLED, MSG_THROTTLED, parse_division_filter, parse_page};
 
 mod cases;
+pub(crate) mod doc;
 
 /// How long an API token is valid.
 const TOKEN_DAYS: i64 = 30;
@@ -45,14 +52,25 @@ const MAX_CLIENT_KEY: usize = 100;
 /// Default page size of lists.
 const DEFAULT_PER_PAGE: u32 = 50;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", post(issue_token))
-        .route("/me", get(me))
-        .route("/households", get(list_households).post(create_household))
-        .route("/households/{id}", get(get_household))
-        .route("/users", get(list_users).post(create_user))
+/// The routes under `/api/v1`, each with its OpenAPI operation. Register routes only with
+/// `routes!` (never `.route`): what is served is then exactly what is documented.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_token))
+        .routes(routes!(me))
+        .routes(routes!(list_households, create_household))
+        .routes(routes!(get_household))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(doc::openapi_json))
         .merge(cases::routes())
+}
+
+/// The API router (mounted at `/api/v1`) and its OpenAPI document, from one list of routes.
+pub(crate) fn api() -> (Router<AppState>, OpenApi) {
+    let (router, openapi) = OpenApiRouter::with_openapi(doc::base())
+        .nest("/api/v1", routes())
+        .split_for_parts();
+    (router, doc::finish(openapi))
 }
 
 // ---- errors ----------------------------------------------------------------------------
@@ -129,12 +147,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The body of every error answer (fields in the order the server has always written them).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"code": "invalid_input", "field": "members[1].id_number", "message": "第2位成员的身份证号码校验位不正确"}))]
+pub(crate) struct ErrorBody {
+    /// Stable machine-readable code (`not_found`, `invalid_input`, `case.wrong_stage`, …). 稳定的错误代码。
+    code: &'static str,
+    /// The offending input field, where there is one (`members[1].id_number`). 出错的输入字段。
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    /// 中文说明 (the explanation for the user, in Chinese).
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "code": self.code, "message": self.message });
-        if let Some(field) = self.field {
-            body["field"] = Value::String(field);
-        }
+        let body = ErrorBody {
+            code: self.code,
+            field: self.field,
+            message: self.message,
+        };
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -206,7 +238,7 @@ fn command_error(e: StoreError) -> ApiError {
 }
 
 /// `201 Created` with the outcome, or its replay with `Idempotent-Replayed: true`.
-fn created(executed: &Executed, body: Value, location: Option<String>) -> Response {
+fn created(executed: &Executed, body: impl Serialize, location: Option<String>) -> Response {
     let mut res = (StatusCode::CREATED, axum::Json(body)).into_response();
     if executed.replayed {
         res.headers_mut()
@@ -232,13 +264,20 @@ fn unexpected_outcome(outcome: &CommandOutcome) -> ApiError {
 
 // ---- records as JSON -------------------------------------------------------------------
 
-#[derive(Serialize)]
+/// An account.
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 struct UserJson {
     id: i64,
     username: String,
     display_name: String,
+    /// 角色代码 (`township_caseworker`, …).
+    #[schema(value_type = String)]
     role: Role,
+    /// 角色名称.
     role_name: &'static str,
+    /// 所属区划代码 (6 or 12 digits).
+    #[schema(value_type = String)]
     division: DivisionCode,
     division_name: Option<String>,
     active: bool,
@@ -259,9 +298,13 @@ fn user_json(u: &User, division_name: Option<String>) -> UserJson {
     }
 }
 
-#[derive(Serialize)]
+/// A household in a list.
+#[derive(Serialize, ToSchema)]
+#[schema(as = HouseholdItem)]
 struct HouseholdItemJson {
     id: i64,
+    /// 村(社区)区划代码 (12 digits).
+    #[schema(value_type = String)]
     division: DivisionCode,
     division_name: String,
     head_name: String,
@@ -282,21 +325,30 @@ impl From<&HouseholdSummary> for HouseholdItemJson {
     }
 }
 
-#[derive(Serialize)]
+/// A household member (the identity number only masked).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Member)]
 struct MemberJson {
     seq: i32,
     name: String,
+    /// 脱敏身份证号码.
     id_number_masked: String,
+    /// 与户主关系 (`head`, `spouse`, `child`, …).
+    #[schema(value_type = String)]
     relation: Relation,
     relation_name: &'static str,
+    #[schema(value_type = String)]
     sex: jiuzhu_domain::Sex,
     sex_name: &'static str,
     birth_date: NaiveDate,
 }
 
-#[derive(Serialize)]
+/// A household with its members.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Household)]
 struct HouseholdJson {
     id: i64,
+    #[schema(value_type = String)]
     division: DivisionCode,
     division_name: String,
     address: String,
@@ -332,19 +384,27 @@ impl From<&Household> for HouseholdJson {
     }
 }
 
-#[derive(Serialize)]
+/// One page of a list.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Page)]
 struct PageJson<T> {
     items: Vec<T>,
+    /// Number of records in all pages.
     total: i64,
     page: u32,
     per_page: u32,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// 页码, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// 每页条数 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1)]
     per_page: Option<String>,
+    /// 只看该区划 (6- or 12-digit code inside the caller's jurisdiction).
     division: Option<String>,
 }
 
@@ -361,15 +421,59 @@ impl ListQuery {
 
 // ---- tokens ----------------------------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 struct TokenRequest {
+    #[schema(value_type = String, required = true)]
     username: Option<String>,
+    #[schema(value_type = String, required = true, format = Password)]
     password: Option<String>,
+    /// 令牌名称 (default `API令牌`, at most 64 characters).
+    #[schema(value_type = String)]
     label: Option<String>,
 }
 
-/// `POST /api/v1/tokens` `{"username","password","label"?}` → 201 `{"token","expires_at"}`.
+/// A new API token: shown this once, only its digest is stored.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Token)]
+struct TokenJson {
+    expires_at: DateTime<Utc>,
+    /// Send as `Authorization: Bearer <token>`.
+    token: String,
+    user_id: i64,
+}
+
+/// The headers of a command (every `POST` but `/tokens`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // describes headers; they are read in `idempotency_key` and `session`
+pub(crate) struct CommandHeaders {
+    /// 幂等键: 1–100 visible ASCII characters, unique per request (a random UUID). A retry
+    /// with the same key and body gets the first answer (`Idempotent-Replayed: true`) and
+    /// writes nothing twice; the same key with another body → 409 `idempotency_key_reused`.
+    #[param(rename = "Idempotency-Key")]
+    idempotency_key: String,
+    /// Only with the session cookie: the session's CSRF token (not needed with a bearer token).
+    #[param(rename = "X-CSRF-Token")]
+    x_csrf_token: Option<String>,
+}
+
+/// `POST /api/v1/tokens` `{"username","password","label"?}` → 201
+/// `{"token","expires_at","user_id"}`. Failed attempts count towards the login throttle.
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "auth",
+    summary = "签发API令牌（用户名和密码换取 Bearer 令牌，有效期30天）",
+    security(()),
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "令牌已签发（只显示这一次）", body = TokenJson),
+        (status = 400, description = "请求体不是有效的JSON（invalid_json）", body = ErrorBody),
+        (status = 401, description = "用户名或密码错误（invalid_credentials）、账号已停用（account_disabled）", body = ErrorBody),
+        (status = 422, description = "字段类型不正确或令牌名称无效", body = ErrorBody),
+        (status = 429, description = "登录失败次数过多（too_many_attempts）", body = ErrorBody),
+    )
+)]
 async fn issue_token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -435,14 +539,25 @@ async fn issue_token(
     tracing::info!(username = %user.username, user_id = user.id, "API token issued");
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({ "token": token, "expires_at": expires_at, "user_id": user.id })),
+        axum::Json(TokenJson {
+            expires_at,
+            token,
+            user_id: user.id,
+        }),
     )
         .into_response())
 }
 
 // ---- me --------------------------------------------------------------------------------
 
-/// `GET /api/v1/me`
+/// `GET /api/v1/me`: the account the request is authenticated as.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "auth",
+    summary = "当前用户（令牌或会话所属的账号）",
+    responses((status = 200, description = "当前账号", body = UserJson))
+)]
 async fn me(State(state): State<AppState>, who: ApiUser) -> ApiResult {
     let division_name = state
         .store
@@ -465,6 +580,17 @@ pub(crate) fn division_filter(
         .map_err(|m| ApiError::invalid("division", m))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households",
+    tag = "households",
+    summary = "家庭列表（本人管辖范围内，分页）",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "一页家庭", body = PageJson<HouseholdItemJson>),
+        (status = 422, description = "区划筛选（division）无效或不在管辖范围内", body = ErrorBody),
+    )
+)]
 async fn list_households(
     State(state): State<AppState>,
     who: ApiUser,
@@ -487,6 +613,17 @@ async fn list_households(
 
 /// `GET /api/v1/households/{id}`: 404 alike for absent ids and ids outside the caller's
 /// jurisdiction.
+#[utoipa::path(
+    get,
+    path = "/households/{id}",
+    tag = "households",
+    summary = "家庭详情（含成员，身份证号码脱敏）",
+    params(("id" = i64, Path, description = "家庭编号")),
+    responses(
+        (status = 200, description = "家庭及其成员", body = HouseholdJson),
+        (status = 404, description = "不存在或不在管辖范围内（not_found）", body = ErrorBody),
+    )
+)]
 async fn get_household(
     State(state): State<AppState>,
     who: ApiUser,
@@ -497,19 +634,32 @@ async fn get_household(
     Ok(axum::Json(HouseholdJson::from(&h)).into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// A household to register: one head (`relation` = `head`), at most 30 members.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = NewHousehold)]
 pub(crate) struct HouseholdRequest {
+    /// 村(社区)区划代码 (12 digits, inside the caller's jurisdiction).
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{12}$")]
     division: Option<String>,
+    /// 住址 (at most 200 characters).
+    #[schema(value_type = String, required = true)]
     address: Option<String>,
+    #[schema(value_type = Vec<MemberRequest>, required = true, min_items = 1, max_items = 30)]
     members: Option<Vec<MemberRequest>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = NewMember)]
 pub(crate) struct MemberRequest {
+    /// 姓名.
+    #[schema(value_type = String, required = true)]
     name: Option<String>,
+    /// 18位身份证号码 (GB 11643, with its check character). Never returned unmasked.
+    #[schema(value_type = String, required = true)]
     id_number: Option<String>,
+    /// 与户主关系: `head`, `spouse`, `child`, `parent`, `sibling`, `grandchild`,
+    /// `grandparent`, `other` (or 户主, 配偶, 子女, 父母, 兄弟姐妹, 孙子女, 祖父母, 其他).
+    #[schema(value_type = String, required = true)]
     relation: Option<String>,
 }
 
@@ -632,7 +782,30 @@ pub(crate) fn parse_household(req: &HouseholdRequest) -> ApiResult<NewHousehold>
     Ok(new)
 }
 
+/// The answer to a household registration.
+#[derive(Serialize, ToSchema)]
+#[schema(as = HouseholdCreated)]
+struct HouseholdCreatedJson {
+    household_id: i64,
+}
+
 /// `POST /api/v1/households` (Idempotency-Key required) → 201 `{"household_id": N}`.
+#[utoipa::path(
+    post,
+    path = "/households",
+    tag = "households",
+    summary = "登记家庭（乡镇经办人等有权登记的角色）",
+    params(CommandHeaders),
+    request_body = HouseholdRequest,
+    responses(
+        (status = 201, description = "已登记（重放时带 Idempotent-Replayed: true）", body = HouseholdCreatedJson,
+         headers(("Location" = String, description = "/api/v1/households/{id}"))),
+        (status = 400, description = "缺少或无效的 Idempotency-Key，或请求体不是JSON", body = ErrorBody),
+        (status = 403, description = "角色不能登记家庭，或区划不在管辖范围内（forbidden）", body = ErrorBody),
+        (status = 409, description = "身份证号码已登记在其他家庭（id_number_registered），或幂等键已用于另一请求", body = ErrorBody),
+        (status = 422, description = "字段无效（invalid_input，field 指明字段）", body = ErrorBody),
+    )
+)]
 async fn create_household(
     State(state): State<AppState>,
     who: ApiUser,
@@ -696,7 +869,7 @@ async fn create_household(
     );
     Ok(created(
         &executed,
-        json!({ "household_id": household_id }),
+        HouseholdCreatedJson { household_id },
         Some(format!("/api/v1/households/{household_id}")),
     ))
 }
@@ -705,6 +878,20 @@ async fn create_household(
 
 /// `GET /api/v1/users?page=&per_page=`: accounts in the caller's jurisdiction (county
 /// roles; the store decides who may list).
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    summary = "用户列表（县级角色，本人管辖范围内，分页）",
+    params(
+        ("page" = Option<u32>, Query, description = "页码, from 1"),
+        ("per_page" = Option<u32>, Query, description = "每页条数 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "一页账号", body = PageJson<UserJson>),
+        (status = 403, description = "无权查看用户（forbidden）", body = ErrorBody),
+    )
+)]
 async fn list_users(
     State(state): State<AppState>,
     who: ApiUser,
@@ -730,14 +917,32 @@ async fn list_users(
     .into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// A new account.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = NewUser)]
 struct UserRequest {
+    /// 3–32 characters: a letter first, then letters, digits and `. _ -`.
+    #[schema(value_type = String, required = true)]
     username: Option<String>,
+    /// 显示名称 (at most 64 characters).
+    #[schema(value_type = String, required = true)]
     display_name: Option<String>,
+    /// 角色代码; the role must fit the division's level.
+    #[schema(value_type = String, required = true)]
     role: Option<String>,
+    /// 所属区划代码, inside the caller's jurisdiction.
+    #[schema(value_type = String, required = true)]
     division: Option<String>,
+    /// At least 8 characters (`MIN_PASSWORD_CHARS`), not all digits.
+    #[schema(value_type = String, required = true, format = Password)]
     password: Option<String>,
+}
+
+/// The answer to a new account.
+#[derive(Serialize, ToSchema)]
+#[schema(as = UserCreated)]
+struct UserCreatedJson {
+    user_id: i64,
 }
 
 /// The Chinese reason a new password is refused.
@@ -753,6 +958,21 @@ fn password_problem(password: &str) -> Option<String> {
 
 /// `POST /api/v1/users` (county administrators; Idempotency-Key required) → 201
 /// `{"user_id": N}`; a taken username → 409.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "users",
+    summary = "新增用户（县级民政管理员）",
+    params(CommandHeaders),
+    request_body = UserRequest,
+    responses(
+        (status = 201, description = "已新增（重放时带 Idempotent-Replayed: true）", body = UserCreatedJson),
+        (status = 400, description = "缺少或无效的 Idempotency-Key，或请求体不是JSON", body = ErrorBody),
+        (status = 403, description = "不是县级民政管理员，或区划不在管辖范围内（forbidden）", body = ErrorBody),
+        (status = 409, description = "用户名已被使用（username_taken），或幂等键已用于另一请求", body = ErrorBody),
+        (status = 422, description = "字段无效（invalid_input，field 指明字段）", body = ErrorBody),
+    )
+)]
 async fn create_user(
     State(state): State<AppState>,
     who: ApiUser,
@@ -867,7 +1087,7 @@ async fn create_user(
         replayed = executed.replayed,
         "user created"
     );
-    Ok(created(&executed, json!({ "user_id": user_id }), None))
+    Ok(created(&executed, UserCreatedJson { user_id }, None))
 }
 
 #[cfg(test)]

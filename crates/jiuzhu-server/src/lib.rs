@@ -7,10 +7,12 @@
 //! messages.
 //!
 //! Where to start reading: [`router`] lists every route; `session` resolves who is asking;
-//! `web` renders the pages; `api` answers JSON.
+//! `web` renders the pages; `api` answers JSON (and `api::doc` describes it: OpenAPI at
+//! `/api/v1/openapi.json`, rendered by `docs` at `/api/docs`).
 #![forbid(unsafe_code)]
 
 mod api;
+mod docs;
 mod error;
 mod session;
 mod throttle;
@@ -68,7 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/households/{id}", get(web::household))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
-        .nest("/api/v1", api::routes())
+        .route("/api/docs", get(docs::page_handler))
+        .merge(api::api().0)
         .fallback(fallback)
         .layer(middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())

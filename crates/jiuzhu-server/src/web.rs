@@ -42,7 +42,7 @@ pub(crate) struct Nav {
 }
 
 impl Nav {
-    fn of(s: &SessionUser) -> Option<Nav> {
+    pub(crate) fn of(s: &SessionUser) -> Option<Nav> {
         Some(Nav {
             display_name: s.user.display_name.clone(),
             role_name: s.user.role.name_zh(),

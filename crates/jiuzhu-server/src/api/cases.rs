@@ -11,12 +11,10 @@
 //! its household by id and to its members by sequence number and relation, and to staff by
 //! user id.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use jiuzhu_domain::Program;
 use jiuzhu_domain::case::{self, Stage};
@@ -26,10 +24,14 @@ use jiuzhu_store::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::doc::{CaseCommand, OpenCaseCommand};
 use super::{
-    ApiError, ApiResult, DEFAULT_PER_PAGE, PageJson, command_error, division_filter,
-    idempotency_key, unexpected_outcome,
+    ApiError, ApiResult, CommandHeaders, DEFAULT_PER_PAGE, ErrorBody, PageJson, command_error,
+    division_filter, idempotency_key, unexpected_outcome,
 };
 use crate::AppState;
 use crate::session::ApiUser;
@@ -40,14 +42,14 @@ const DEFAULT_DUE_SOON_DAYS: u32 = 7;
 /// Longest window of `GET /cases/due-soon`.
 const MAX_DUE_SOON_DAYS: u32 = 366;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cases", get(list_cases).post(open_case))
-        .route("/cases/overdue", get(overdue))
-        .route("/cases/due-soon", get(due_soon))
-        .route("/cases/{id}", get(get_case))
-        .route("/cases/{id}/commands", post(case_command))
-        .route("/cases/{id}/timeline", get(timeline))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cases, open_case))
+        .routes(routes!(overdue))
+        .routes(routes!(due_soon))
+        .routes(routes!(get_case))
+        .routes(routes!(case_command))
+        .routes(routes!(timeline))
 }
 
 /// The local (Asia/Shanghai, UTC+8, no daylight saving) time the store's deadlines use.
@@ -138,6 +140,22 @@ fn parse_command(body: &[u8], opening: bool) -> ApiResult<case::Command> {
     Ok(command)
 }
 
+/// What a case command recorded (fields in the order the server has always written them).
+#[derive(Serialize, ToSchema)]
+#[schema(as = CaseRecorded)]
+struct RecordedJson<'a> {
+    case_id: i64,
+    /// The kinds of the events recorded (`case.applied`, …).
+    events: &'a [String],
+    /// 案件编号 `{county}-{year}-{seq:06}`.
+    number: &'a str,
+    /// 办理阶段 after the command (`jiuzhu_domain::case::Stage`).
+    #[schema(value_type = String)]
+    stage: Stage,
+    /// Number of events of the case (its version).
+    version: u64,
+}
+
 /// The outcome of a case command as JSON, with `Idempotent-Replayed: true` on a replay.
 fn recorded(executed: &Executed, status: StatusCode, location: bool) -> ApiResult {
     let CommandOutcome::CaseRecorded {
@@ -150,13 +168,13 @@ fn recorded(executed: &Executed, status: StatusCode, location: bool) -> ApiResul
     else {
         return Err(unexpected_outcome(&executed.outcome));
     };
-    let body = json!({
-        "case_id": case_id,
-        "number": number,
-        "version": version,
-        "stage": stage,
-        "events": events,
-    });
+    let body = RecordedJson {
+        case_id: *case_id,
+        events,
+        number,
+        stage: *stage,
+        version: *version,
+    };
     let mut res = (status, axum::Json(body)).into_response();
     if executed.replayed {
         res.headers_mut()
@@ -199,6 +217,22 @@ async fn run(
 
 /// `POST /api/v1/cases` (Idempotency-Key required): an opening command → 201
 /// `{case_id, number, version, stage, events}`.
+#[utoipa::path(
+    post,
+    path = "/cases",
+    tag = "cases",
+    summary = "新建案件（申请、先行核对或报告急难情况）",
+    params(CommandHeaders),
+    request_body = OpenCaseCommand,
+    responses(
+        (status = 201, description = "案件已新建（重放时带 Idempotent-Replayed: true）", body = RecordedJson,
+         headers(("Location" = String, description = "/api/v1/cases/{id}"))),
+        (status = 400, description = "缺少或无效的 Idempotency-Key，或请求体不是JSON", body = ErrorBody),
+        (status = 403, description = "案件引擎拒绝：无权办理（如 case.wrong_role）", body = ErrorBody),
+        (status = 409, description = "案件引擎拒绝：状态不允许（如 case.duplicate_application），或幂等键已用于另一请求", body = ErrorBody),
+        (status = 422, description = "指令格式不正确（invalid_input，field 为 body 或 body.type）", body = ErrorBody),
+    )
+)]
 async fn open_case(
     State(state): State<AppState>,
     who: ApiUser,
@@ -213,6 +247,22 @@ async fn open_case(
 
 /// `POST /api/v1/cases/{id}/commands` (Idempotency-Key required): any other command → 200
 /// `{case_id, number, version, stage, events}`.
+#[utoipa::path(
+    post,
+    path = "/cases/{id}/commands",
+    tag = "cases",
+    summary = "办理案件（提交案件指令）",
+    params(("id" = i64, Path, description = "案件编号（数字id）"), CommandHeaders),
+    request_body = CaseCommand,
+    responses(
+        (status = 200, description = "指令已记录（重放时带 Idempotent-Replayed: true）", body = RecordedJson),
+        (status = 400, description = "缺少或无效的 Idempotency-Key，或请求体不是JSON", body = ErrorBody),
+        (status = 403, description = "案件引擎拒绝：无权办理（如 case.wrong_role）", body = ErrorBody),
+        (status = 404, description = "案件不存在或不在管辖范围内（not_found）", body = ErrorBody),
+        (status = 409, description = "案件引擎拒绝：状态不允许（如 case.wrong_stage），或幂等键已用于另一请求", body = ErrorBody),
+        (status = 422, description = "指令格式不正确（invalid_input，field 为 body 或 body.type）", body = ErrorBody),
+    )
+)]
 async fn case_command(
     State(state): State<AppState>,
     who: ApiUser,
@@ -229,14 +279,23 @@ async fn case_command(
 
 // ---- reads -----------------------------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CaseListQuery {
+    /// 页码, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// 每页条数 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1)]
     per_page: Option<String>,
+    /// 救助项目 (`Program`).
     program: Option<String>,
+    /// 只看该区划 (6- or 12-digit code inside the caller's jurisdiction).
     division: Option<String>,
+    /// 办理阶段 (`Stage`: its code or its Chinese name).
     stage: Option<String>,
+    /// `true`: only cases not closed.
+    #[param(value_type = Option<bool>)]
     open: Option<String>,
 }
 
@@ -294,9 +353,14 @@ fn parse_bool(field: &str, raw: Option<&str>) -> ApiResult<bool> {
     }
 }
 
-#[derive(Serialize)]
+/// A case in a list: the store's case summary (`id`, `number`, `program`, `township`,
+/// `village`, `household_id`, `stage`, `open`, `version`, `next_due_date`, `next_deadline`,
+/// `opened_at`, `updated_at`) with the Chinese names of its stage and program.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CaseItem)]
 struct CaseItemJson<'a> {
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     case: &'a CaseSummary,
     stage_name: &'static str,
     program_name: &'static str,
@@ -315,6 +379,17 @@ fn items(cases: &[CaseSummary]) -> Vec<CaseItemJson<'_>> {
 
 /// `GET /api/v1/cases?program=&division=&stage=&open=&page=&per_page=`: cases in the
 /// caller's jurisdiction, newest first.
+#[utoipa::path(
+    get,
+    path = "/cases",
+    tag = "cases",
+    summary = "案件列表（本人管辖范围内，可按项目、区划、阶段筛选，分页）",
+    params(CaseListQuery),
+    responses(
+        (status = 200, description = "一页案件，最新的在前", body = PageJson<CaseItemJson>),
+        (status = 422, description = "筛选条件无效（invalid_input，field 指明参数）", body = ErrorBody),
+    )
+)]
 async fn list_cases(
     State(state): State<AppState>,
     who: ApiUser,
@@ -350,6 +425,18 @@ async fn list_cases(
 
 /// `GET /api/v1/cases/{id}`: the case's state; 404 alike for absent cases and cases
 /// outside the caller's jurisdiction.
+#[utoipa::path(
+    get,
+    path = "/cases/{id}",
+    tag = "cases",
+    summary = "案件详情（案件状态）",
+    description = "The case's state: the serde form of `jiuzhu_domain::case::CaseState` (header, stage, procedure, deadlines, records of each step). 案件状态，字段随案件引擎演进。",
+    params(("id" = i64, Path, description = "案件编号（数字id）")),
+    responses(
+        (status = 200, description = "案件状态（jiuzhu_domain::case::CaseState 的 JSON 形式）", body = Object),
+        (status = 404, description = "案件不存在或不在管辖范围内（not_found）", body = ErrorBody),
+    )
+)]
 async fn get_case(
     State(state): State<AppState>,
     who: ApiUser,
@@ -360,17 +447,43 @@ async fn get_case(
     Ok(axum::Json(case).into_response())
 }
 
-#[derive(Serialize)]
+/// One event of a case.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TimelineEvent)]
 struct TimelineEventJson<'a> {
+    /// Sequence number in the county's audit chain.
     seq: i64,
+    /// 事件类型 (`case.applied`, …).
     kind: &'a str,
     at: DateTime<Utc>,
+    /// Who recorded it (`user:{id}`, …).
     actor: &'a str,
     role: &'a str,
+    /// The event's payload (the serde form of `jiuzhu_domain::case::EventBody`).
+    #[schema(value_type = Object)]
     payload: &'a Value,
 }
 
+/// A case's events.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Timeline)]
+struct TimelineJson<'a> {
+    case_id: i64,
+    events: Vec<TimelineEventJson<'a>>,
+}
+
 /// `GET /api/v1/cases/{id}/timeline`: the case's events, oldest first.
+#[utoipa::path(
+    get,
+    path = "/cases/{id}/timeline",
+    tag = "cases",
+    summary = "案件时间线（全部事件，最早的在前）",
+    params(("id" = i64, Path, description = "案件编号（数字id）")),
+    responses(
+        (status = 200, description = "案件的事件", body = TimelineJson),
+        (status = 404, description = "案件不存在或不在管辖范围内（not_found）", body = ErrorBody),
+    )
+)]
 async fn timeline(
     State(state): State<AppState>,
     who: ApiUser,
@@ -396,7 +509,11 @@ async fn timeline(
             payload: &e.payload,
         })
         .collect();
-    Ok(axum::Json(json!({ "case_id": id, "events": items })).into_response())
+    Ok(axum::Json(TimelineJson {
+        case_id: id,
+        events: items,
+    })
+    .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -406,8 +523,34 @@ struct DueQuery {
     days: Option<String>,
 }
 
+/// Open cases with a step overdue now.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OverdueCases)]
+struct OverdueJson<'a> {
+    items: Vec<CaseItemJson<'a>>,
+}
+
+/// Open cases falling due within `days`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = DueSoonCases)]
+struct DueSoonJson<'a> {
+    days: u32,
+    items: Vec<CaseItemJson<'a>>,
+}
+
 /// `GET /api/v1/cases/overdue?division=`: open cases with a step overdue now, most overdue
 /// first.
+#[utoipa::path(
+    get,
+    path = "/cases/overdue",
+    tag = "cases",
+    summary = "已超期案件（最超期的在前）",
+    params(("division" = Option<String>, Query, description = "只看该区划 (inside the caller's jurisdiction)")),
+    responses(
+        (status = 200, description = "有步骤已超期的在办案件", body = OverdueJson),
+        (status = 422, description = "区划筛选无效（invalid_input）", body = ErrorBody),
+    )
+)]
 async fn overdue(
     State(state): State<AppState>,
     who: ApiUser,
@@ -419,11 +562,28 @@ async fn overdue(
         .store
         .overdue_cases(&actor, within.as_ref(), local_now(state.now()))
         .await?;
-    Ok(axum::Json(json!({ "items": items(&cases) })).into_response())
+    Ok(axum::Json(OverdueJson {
+        items: items(&cases),
+    })
+    .into_response())
 }
 
 /// `GET /api/v1/cases/due-soon?days=N&division=`: open cases not overdue whose next step
 /// falls due within N calendar days (default 7), soonest first.
+#[utoipa::path(
+    get,
+    path = "/cases/due-soon",
+    tag = "cases",
+    summary = "即将到期案件（N个自然日内到期，最早到期的在前）",
+    params(
+        ("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "天数 (calendar days, default 7)"),
+        ("division" = Option<String>, Query, description = "只看该区划 (inside the caller's jurisdiction)"),
+    ),
+    responses(
+        (status = 200, description = "未超期、下一步骤在N日内到期的在办案件", body = DueSoonJson),
+        (status = 422, description = "天数或区划无效（invalid_input）", body = ErrorBody),
+    )
+)]
 async fn due_soon(
     State(state): State<AppState>,
     who: ApiUser,
@@ -448,7 +608,11 @@ async fn due_soon(
         .store
         .due_soon(&actor, within.as_ref(), local_now(state.now()), days)
         .await?;
-    Ok(axum::Json(json!({ "days": days, "items": items(&cases) })).into_response())
+    Ok(axum::Json(DueSoonJson {
+        days,
+        items: items(&cases),
+    })
+    .into_response())
 }
 
 #[cfg(test)]

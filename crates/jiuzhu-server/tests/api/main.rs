@@ -7,4 +7,5 @@ mod health;
 mod helpers;
 mod households;
 mod login;
+mod openapi;
 mod v1;
