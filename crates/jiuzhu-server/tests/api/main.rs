@@ -2,6 +2,7 @@
 //! test; SQLite unless `JIUZHU_TEST_BACKEND=postgres`).
 
 mod audit;
+mod case_api;
 mod cases;
 mod health;
 mod helpers;
