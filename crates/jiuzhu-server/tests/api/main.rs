@@ -8,4 +8,5 @@ mod health;
 mod helpers;
 mod households;
 mod login;
+mod scenarios;
 mod v1;
