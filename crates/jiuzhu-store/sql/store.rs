@@ -721,7 +721,8 @@ impl SqlStore {
             calendar: calendar(),
             authority: authority.as_ref(),
         };
-        let events = jiuzhu_domain::case::decide(state.as_ref(), &command, &dctx)?;
+        let events = jiuzhu_domain::case::decide(state.as_ref(), &command, &dctx)
+            .map_err(|e| StoreError::case_refusal(e, authority.as_ref()))?;
         let old_version = state.as_ref().map(|s| s.version);
         let mut next = state;
         for e in &events {

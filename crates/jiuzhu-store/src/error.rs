@@ -134,6 +134,43 @@ impl From<jiuzhu_domain::case::CaseError> for StoreError {
     }
 }
 
+impl StoreError {
+    /// A refusal of the case engine for a command run under `authority` (the confirming
+    /// authority the store established for a decision). When a confirming official is
+    /// refused because the case is the county's, the refusal says why (above the township's
+    /// cap, the grant not yet in force, not delegated, …): the official must be able to tell
+    /// the applicant and pass the file on.
+    pub fn case_refusal(
+        e: jiuzhu_domain::case::CaseError,
+        authority: Option<&jiuzhu_domain::delegation::Authority>,
+    ) -> StoreError {
+        use jiuzhu_domain::case::CaseError;
+        use jiuzhu_domain::delegation::Authority;
+        let reason = match (&e, authority) {
+            (CaseError::NotTheAuthority { .. }, Some(Authority::County { reason, .. })) => {
+                Some(reason)
+            }
+            _ => None,
+        };
+        let mut out = StoreError::from(e);
+        if let (
+            Some(reason),
+            StoreError::Case {
+                message,
+                message_zh,
+                ..
+            },
+        ) = (reason, &mut out)
+        {
+            let zh = reason.message_zh();
+            message_zh.push('：');
+            message_zh.push_str(&zh);
+            message.push_str(&format!(" ({reason:?})"));
+        }
+        out
+    }
+}
+
 /// Removes the password from a database URL before it is shown anywhere: the one in the
 /// authority (`scheme://user:password@host`, up to the last `@` before the path, so that an
 /// unencoded `@` in the password is covered) and a `password=` query parameter.
@@ -180,6 +217,47 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_confirmation_says_why_the_county_confirms() {
+        use jiuzhu_domain::case::CaseError;
+        use jiuzhu_domain::delegation::{Authority, CountyReason};
+        use jiuzhu_domain::{DivisionCode, Fen, Role};
+        let refused = CaseError::NotTheAuthority {
+            required: Role::CountyAdmin,
+            level: "county",
+            role: Role::TownshipHead,
+        };
+        let county = Authority::County {
+            county: DivisionCode::parse("511526").unwrap(),
+            reason: CountyReason::AboveCap {
+                cap: Fen::parse_yuan("3000").unwrap(),
+            },
+        };
+        let e = StoreError::case_refusal(refused.clone(), Some(&county));
+        let StoreError::Case {
+            code, message_zh, ..
+        } = &e
+        else {
+            panic!("{e:?}");
+        };
+        assert_eq!(*code, "case.not_the_authority");
+        assert!(
+            message_zh.starts_with(&refused.message_zh()),
+            "{message_zh}"
+        );
+        assert!(message_zh.contains("3000.00"), "{message_zh}");
+        assert!(e.is_permission());
+        // Without a county authority, and for other refusals, the engine's message as is.
+        let plain = StoreError::case_refusal(refused.clone(), None);
+        assert!(
+            matches!(&plain, StoreError::Case { message_zh, .. } if *message_zh == refused.message_zh())
+        );
+        let other = StoreError::case_refusal(CaseError::ReasonsRequired, Some(&county));
+        assert!(
+            matches!(&other, StoreError::Case { message_zh, .. } if *message_zh == CaseError::ReasonsRequired.message_zh())
+        );
+    }
 
     #[test]
     fn redacts_passwords() {

@@ -250,12 +250,13 @@ impl CaseError {
             ),
             CaseError::AuthorityMissing => "缺少审核确认权限信息，请先确定由谁确认本案".to_string(),
             CaseError::AuthorityMismatch => "所传确认权限与本案所属乡镇或县不一致".to_string(),
+            // The county role's name already says 县级.
             CaseError::NotTheAuthority {
                 required, level, ..
             } => format!(
                 "本案应由{}{}确认，您无权确认",
                 if *level == "county" {
-                    "县级"
+                    ""
                 } else {
                     "本乡镇(街道)"
                 },
@@ -370,5 +371,32 @@ fn field_zh(field: &str) -> &'static str {
         "investigators" => "调查人员",
         "members" => "家庭成员",
         _ => "内容",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_the_authority_names_the_role_once() {
+        let county = CaseError::NotTheAuthority {
+            required: Role::CountyAdmin,
+            level: "county",
+            role: Role::TownshipHead,
+        };
+        assert_eq!(
+            county.message_zh(),
+            "本案应由县级民政管理员确认，您无权确认"
+        );
+        let township = CaseError::NotTheAuthority {
+            required: Role::TownshipHead,
+            level: "township",
+            role: Role::CountyAdmin,
+        };
+        assert_eq!(
+            township.message_zh(),
+            "本案应由本乡镇(街道)乡镇签批人确认，您无权确认"
+        );
     }
 }

@@ -5,10 +5,11 @@
 use chrono::Utc;
 use jiuzhu_domain::{DivisionCode, Role};
 use jiuzhu_store::auth::hash_password;
-use jiuzhu_store::{Actor, Command, CommandContext, NewUser};
+use jiuzhu_store::{Command, CommandContext, NewUser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::case_api::{approve, cmd, decide, get, post, top_up, user_id};
 use crate::helpers::{
     GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, client, register_household, spawn_app, system,
 };
@@ -20,53 +21,6 @@ const GX_VERIFIER: &str = "gongxian.verifier";
 const GX_ASSISTANT: &str = "gongxian.assistant";
 /// A caseworker of 巡场镇, another 珙县 township, created by the test.
 const OTHER_CASEWORKER: &str = "xunchang.caseworker";
-
-struct Reply {
-    status: StatusCode,
-    replayed: bool,
-    body: Value,
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, key: Option<&str>, body: &Value) -> Reply {
-    let mut req = client().post(app.url(path)).bearer_auth(token).json(body);
-    if let Some(key) = key {
-        req = req.header("Idempotency-Key", key);
-    }
-    let res = req.send().await.expect("POST");
-    let status = res.status();
-    let replayed = res
-        .headers()
-        .get("idempotent-replayed")
-        .is_some_and(|v| v == "true");
-    let body = res.json().await.expect("JSON body");
-    Reply {
-        status,
-        replayed,
-        body,
-    }
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let res = client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    let status = res.status();
-    (status, res.json().await.expect("JSON body"))
-}
-
-fn user_id(actor: &Actor) -> i64 {
-    match actor {
-        Actor::User(u) => u.id,
-        Actor::System { .. } => panic!("not a user"),
-    }
-}
-
-fn cmd(at: &str, body: Value) -> Value {
-    json!({ "at": at, "body": body })
-}
 
 /// Creates the caseworker of 巡场镇 (511526101000) with the demo password.
 async fn other_township_caseworker(app: &TestApp) {
@@ -157,14 +111,7 @@ async fn dibao_case_from_application_to_decision() {
     // A decision now is the wrong stage: 409 with the engine's code and a Chinese message.
     let decide = cmd(
         "2023-03-16T15:00:00",
-        json!({
-            "type": "decide",
-            "decision": {
-                "kind": "approve",
-                "basis": { "formula": "top_up", "standard": "rural" },
-                "start_month": "2023-03-01",
-            },
-        }),
+        decide(approve(top_up("rural"), "2023-03-01")),
     );
     let early = post(&app, &head, &commands, Some("decide-early"), &decide).await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);

@@ -2,10 +2,12 @@
 //! test; SQLite unless `JIUZHU_TEST_BACKEND=postgres`).
 
 mod audit;
+mod case_api;
 mod cases;
 mod health;
 mod helpers;
 mod households;
 mod login;
 mod openapi;
+mod scenarios;
 mod v1;
