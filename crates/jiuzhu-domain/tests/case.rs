@@ -1110,6 +1110,9 @@ fn taian_appraisal_against_the_decision_reopens_it() {
     );
     let st = case.state();
     assert_eq!(st.stage, Stage::Decision);
+    // The remade decision is due like any decision (10 working days, from the appraisal on
+    // Fri 26 May): it cannot sit undecided without showing as overdue.
+    assert_eq!(st.due(Step::Decision), Some(day_due("2023-06-09")));
     assert!(st.decision.is_none());
     assert_eq!(st.superseded_decisions.len(), 1);
     assert!(st.result_posted.is_none());
@@ -1284,6 +1287,42 @@ fn emergency_help_then_the_normal_procedure() {
 const GONGXIAN: &str = "511526";
 const XIAOER: &str = "511526102000"; // 孝儿镇 (pilot)
 const LONGWO: &str = "511526102201"; // 龙窝村
+
+/// 003 珙县 二、: the 3,000-yuan cap binds emergency help (先行救助) too: above it the
+/// county gives the help; the program's own ceiling (10,000 yuan, demo value) binds everyone.
+#[test]
+fn gongxian_emergency_help_above_the_cap_is_the_countys() {
+    let office = office(GONGXIAN, &[XIAOER]);
+    let s = staff(GONGXIAN, XIAOER, LONGWO);
+    let mut case = Case::new(&office);
+    case.ok(
+        &s.cw,
+        "2021-03-01 09:00",
+        CommandBody::ReportEmergency {
+            case: new_case(Program::Linshi, LONGWO, Origin::Household),
+            summary: "房屋失火".to_string(),
+        },
+    );
+    let help = |y: i64| CommandBody::GiveEmergencyHelp {
+        amount: yuan(y),
+        description: "先行救助".to_string(),
+    };
+    let above = case.authority("2021-03-01 12:00", Some(yuan(3600)));
+    let too_much = case.authority("2021-03-01 12:00", Some(yuan(12000)));
+    assert_eq!(
+        case.run_with(&s.head, "2021-03-01 12:00", help(3600), Some(&above))
+            .unwrap_err(),
+        CaseError::EmergencyHelpAboveCap { cap: yuan(3000) }
+    );
+    assert_eq!(
+        case.run_with(&s.admin, "2021-03-01 12:00", help(12000), Some(&too_much))
+            .unwrap_err(),
+        CaseError::AboveProgramMaximum { max: yuan(10000) }
+    );
+    case.run_with(&s.admin, "2021-03-01 12:00", help(3600), Some(&above))
+        .expect("the county gives the help above the cap");
+    assert_eq!(case.stage(), Stage::EmergencyPaperwork);
+}
 
 /// 003 珙县 二、: 临时救助（3000元以下）的确认权委托下放: 3,500 yuan goes up to the county.
 #[test]

@@ -691,16 +691,26 @@ impl SqlStore {
         let profile = profiles()?.profile_for(&county_code).ok_or_else(|| {
             StoreError::Invalid(format!("no procedure profile governs county {county}"))
         })?;
-        let authority = match (&state, &command.body) {
-            // At another stage the engine refuses the decision for its stage.
+        // The authority for an amount: a decision's (which the profile's standards give) and
+        // emergency help's. At another stage the engine refuses the command for its stage.
+        let amount = match (&state, &command.body) {
             (Some(s), CaseBody::Decide { decision }) if s.stage == Stage::Decision => {
-                // The authority depends on the amount, which the profile's standards give.
-                let amount = match decision {
+                Some(match decision {
                     DecisionRequest::Approve { basis, .. } => {
                         jiuzhu_domain::case::approval_calculation(s, profile, basis)?.amount
                     }
                     DecisionRequest::Refuse { .. } => Fen::ZERO,
-                };
+                })
+            }
+            (Some(s), CaseBody::GiveEmergencyHelp { amount, .. })
+                if s.stage == Stage::EmergencyHelp =>
+            {
+                Some(*amount)
+            }
+            _ => None,
+        };
+        let authority = match (&state, amount) {
+            (Some(s), Some(amount)) => {
                 let grants = Self::grants_in_tx(tx, &s.header.township, s.header.program).await?;
                 Some(
                     jiuzhu_domain::delegation::authority(

@@ -118,6 +118,7 @@ pub const CASE_PERMISSION_CODES: &[&str] = &[
     "case.near_relative",
     "case.separation_of_duties",
     "case.not_the_authority",
+    "case.emergency_help_above_cap",
 ];
 
 /// The stable code of a duplicate application (an open case of the same household and

@@ -17,8 +17,8 @@ use super::{AUTHORIZATION, Ctx};
 use crate::benefit::{self, AmountBasis, Calculation};
 use crate::calendar::CalendarError;
 use crate::deadline::Due;
-use crate::delegation::Authority;
-use crate::profile::{Appraisal, EffectiveProfile, ProgramRules, StepOrder};
+use crate::delegation::{Authority, CountyReason};
+use crate::profile::{AmountRule, Appraisal, EffectiveProfile, ProgramRules, StepOrder};
 use crate::schedule::{Step, due_for};
 use crate::{DivisionLevel, Role};
 
@@ -50,7 +50,7 @@ pub fn allowed_roles(kind: CommandKind) -> &'static [Role] {
         K::RecordCheckResult => &[CountyVerifier],
         K::SignReview => &[TownshipReviewer],
         K::Decide => &[TownshipHead, CountyAdmin],
-        K::GiveEmergencyHelp => &[TownshipCaseworker, TownshipHead],
+        K::GiveEmergencyHelp => &[TownshipCaseworker, TownshipHead, CountyAdmin],
         K::FileNearRelative => &[
             TownshipCaseworker,
             TownshipReviewer,
@@ -637,8 +637,15 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
                 match outcome {
                     AppraisalOutcome::Supports => out.push(EventBody::DecisionUpheld),
                     AppraisalOutcome::Opposes => {
+                        // Due within the after-objection period where the profile has one
+                        // (counted from the objection), else the decision period from the
+                        // appraisal: a reopened decision never goes without a deadline.
+                        let due = match s.due(Step::DecisionAfterObjection) {
+                            Some(due) => Some(due),
+                            None => out.due(rules, Step::Decision, at)?,
+                        };
                         out.push(EventBody::DecisionReopened);
-                        out.push(EventBody::SentForDecision { due: None });
+                        out.push(EventBody::SentForDecision { due });
                     }
                 }
             } else {
@@ -857,6 +864,23 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
             stage_in(&[Stage::EmergencyHelp])?;
             if amount.is_negative() {
                 return Err(CaseError::NegativeAmount { field: "amount" });
+            }
+            // The program's own ceiling binds everyone; a township's delegated cap binds the
+            // township: help above it is the county's (the caller passes the authority for
+            // the amount, as for a decision). Without a grant the township still helps first
+            // (national rule: 急难型 help first), within the ceiling.
+            if let AmountRule::MonthsOfStandard { max, .. } = &rules.amount
+                && amount > max
+            {
+                return Err(CaseError::AboveProgramMaximum { max: *max });
+            }
+            if let Some(Authority::County {
+                reason: CountyReason::AboveCap { cap },
+                ..
+            }) = out.ctx.authority
+                && actor.role != Role::CountyAdmin
+            {
+                return Err(CaseError::EmergencyHelpAboveCap { cap: *cap });
             }
             let description = text("description", description, MAX_TEXT)?;
             let paperwork_due = out.due(rules, Step::EmergencyPaperwork, at)?;

@@ -136,6 +136,12 @@ pub enum CaseError {
     NegativeAmount { field: &'static str },
     #[error("{0}")]
     Amount(#[from] crate::benefit::AmountError),
+    #[error("the amount is above the program's maximum of {max} per case")]
+    AboveProgramMaximum { max: Fen },
+    #[error(
+        "emergency help above the township's cap of {cap} is given by the county (county administrator)"
+    )]
+    EmergencyHelpAboveCap { cap: Fen },
     #[error("the amount shown ({expected}) is not the amount the standards give ({computed})")]
     AmountMismatch { expected: Fen, computed: Fen },
     #[error("the start month must be the first day of a month")]
@@ -210,6 +216,8 @@ impl CaseError {
             CaseError::NegativeAmount { .. } => "case.negative_amount",
             CaseError::Amount(e) => e.code(),
             CaseError::AmountMismatch { .. } => "case.amount_mismatch",
+            CaseError::AboveProgramMaximum { .. } => "case.above_program_maximum",
+            CaseError::EmergencyHelpAboveCap { .. } => "case.emergency_help_above_cap",
             CaseError::StartMonthNotFirstDay => "case.start_month_not_first_day",
             CaseError::StartMonthBeforeCase => "case.start_month_before_case",
             CaseError::ReasonsRequired => "case.reasons_required",
@@ -328,6 +336,12 @@ impl CaseError {
             CaseError::NoticeAlreadyDelivered => "决定书(告知书)已送达".to_string(),
             CaseError::NegativeAmount { .. } => "金额不能为负数".to_string(),
             CaseError::Amount(e) => e.message_zh(),
+            CaseError::AboveProgramMaximum { max } => {
+                format!("金额超过本县该项目单次救助上限{max}元")
+            }
+            CaseError::EmergencyHelpAboveCap { cap } => {
+                format!("先行救助金额超过乡镇（街道）审批权限{cap}元，应由县级民政部门审批发放")
+            }
             CaseError::AmountMismatch { expected, computed } => {
                 format!("核定金额为{computed}元，与页面显示的{expected}元不一致，请刷新后重新确认")
             }
