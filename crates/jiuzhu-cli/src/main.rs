@@ -224,11 +224,18 @@ fn main() -> ExitCode {
 }
 
 /// Opens the store named by a URL, choosing the backend by scheme.
+/// Opens the database; case commands run by the installed profiles
+/// (`$JIUZHU_PROFILE_DIR` over the built-in ones) and the calendar with its imported years.
 async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let profiles = profile_cmd::load_profiles()
+        .map_err(|e| anyhow!("the procedure profiles cannot be loaded: {e}"))?;
+    let calendar = calendar_cmd::load_calendar()
+        .map_err(|e| anyhow!("the working-day calendar cannot be loaded: {e}"))?;
+    let rules = jiuzhu_store::Rules::new(profiles, calendar);
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        Arc::new(jiuzhu_store_sqlite::open(url).await?)
+        Arc::new(jiuzhu_store_sqlite::open(url).await?.with_rules(rules))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(jiuzhu_store_postgres::open(url).await?)
+        Arc::new(jiuzhu_store_postgres::open(url).await?.with_rules(rules))
     } else {
         bail!(
             "unsupported database URL {}: use sqlite://PATH or postgres://USER@HOST/DB",

@@ -1822,6 +1822,77 @@ fn case_code(e: &StoreError) -> &'static str {
     }
 }
 
+/// Case commands run by the rules the store was opened with: an installed 珙县 profile that
+/// lowers the 临时救助 ceiling to 1,000 yuan refuses help the built-in one (10,000) allows.
+pub async fn installed_rules_govern_case_commands(db: &TestDb) {
+    let o = case_office(db).await;
+    let mut sources: Vec<(String, String)> = jiuzhu_domain::profile::BUILTIN
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    let gongxian = sources
+        .iter_mut()
+        .find(|(n, _)| n.ends_with("511526-gongxian.toml"))
+        .expect("built-in 珙县 profile");
+    gongxian
+        .1
+        .push_str("\n[programs.linshi.amount]\nmax_yuan = \"1000.00\"\n");
+    let borrowed: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let profiles = jiuzhu_domain::profile::ProfileSet::from_sources(&borrowed).expect("loads");
+    let installed = db
+        .reopened_with_rules(jiuzhu_store::Rules::new(
+            profiles,
+            jiuzhu_domain::calendar::Calendar::builtin(),
+        ))
+        .await;
+    let report = |key: &str| {
+        case_cmd(
+            None,
+            "2023-03-01 20:00",
+            case::CommandBody::ReportEmergency {
+                case: case::NewCase {
+                    case_id: 0,
+                    number: String::new(),
+                    program: Program::Linshi,
+                    village: code(XUNCHANG_VILLAGE),
+                    household_id: o.household,
+                    origin: case::Origin::Household,
+                },
+                summary: format!("突发火灾 {key}"),
+            },
+        )
+    };
+    let help = |id: i64| {
+        case_cmd(
+            Some(id),
+            "2023-03-01 22:00",
+            case::CommandBody::GiveEmergencyHelp {
+                amount: Fen::from_yuan(1500).unwrap(),
+                description: "先行救助".into(),
+            },
+        )
+    };
+    let opened = installed
+        .execute(&ctx(&o.cw, "rules-report"), report("a"))
+        .await
+        .expect("report");
+    let CommandOutcome::CaseRecorded { case_id, .. } = opened.outcome else {
+        panic!("unexpected {:?}", opened.outcome)
+    };
+    let err = installed
+        .execute(&ctx(&o.head, "rules-help"), help(case_id))
+        .await
+        .unwrap_err();
+    assert_eq!(case_code(&err), "case.above_program_maximum", "{err:?}");
+    // The same help through the store with the built-in rules is within the ceiling.
+    run_case(db, &o.head, "builtin-help", help(case_id))
+        .await
+        .expect("the built-in ceiling allows 1,500 yuan");
+}
+
 /// 珙县 低保 from the application to the township head's decision under a stored grant: the
 /// one-time notice, an illegal step refused with its code and nothing recorded, scoping,
 /// idempotent retry, the overdue and due-soon lists, the timeline, the intact chain.

@@ -98,6 +98,25 @@ impl TestDb {
         })
     }
 
+    /// A second store on the same database that runs case commands by `rules` (an
+    /// installation's profiles and calendar) instead of the built-in ones.
+    pub async fn reopened_with_rules(&self, rules: Arc<jiuzhu_store::Rules>) -> Arc<dyn Store> {
+        match &self.backend {
+            Backend::Sqlite { .. } => Arc::new(
+                jiuzhu_store_sqlite::open(&self.url)
+                    .await
+                    .expect("reopen sqlite")
+                    .with_rules(rules),
+            ),
+            Backend::Postgres { .. } => Arc::new(
+                jiuzhu_store_postgres::open(&self.url)
+                    .await
+                    .expect("reopen postgres")
+                    .with_rules(rules),
+            ),
+        }
+    }
+
     /// Runs raw SQL against the database, bypassing the store (for tamper tests).
     pub async fn exec_raw(&self, sql: &str) -> Result<u64, StoreError> {
         let map = |e: sqlx::Error| StoreError::Database(e.to_string());

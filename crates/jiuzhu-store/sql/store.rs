@@ -16,17 +16,18 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use jiuzhu_domain::calendar::Calendar;
 use jiuzhu_domain::case::{
     CaseState, Command as CaseCommand, CommandBody as CaseBody, DecisionRequest, Stage,
 };
 use jiuzhu_domain::delegation::{Grant, Revocation};
-use jiuzhu_domain::profile::ProfileSet;
 use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, Role, Sex};
 use jiuzhu_store::command::check_idempotency_key;
 use jiuzhu_store::error::DUPLICATE_APPLICATION;
 use jiuzhu_store::event::{ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN, event_time};
 use jiuzhu_store::model::{check_text, check_username};
+use std::sync::Arc;
+
+use jiuzhu_store::Rules;
 use jiuzhu_store::{
     Actor, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts, Division,
     EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent,
@@ -52,6 +53,8 @@ const MAX_REASON_CHARS: usize = 500;
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: Pool<Db>,
+    /// The profiles and calendar case commands run by; `None`: the built-in ones.
+    rules: Option<Arc<Rules>>,
 }
 
 /// Maps a database error to the store's error, with backend-specific cases first.
@@ -152,21 +155,6 @@ const CASE_COLUMNS: &str = "id, number, program, township_code, village_code, ho
      stage, open, version, next_due_date, next_deadline, opened_at, updated_at";
 const EVENT_COLUMNS: &str = "chain, seq, kind, subject, occurred_at, actor, actor_role, \
      actor_division, idempotency_key, payload, prev_hash, hash";
-
-/// The built-in procedure profiles, loaded once.
-fn profiles() -> Result<&'static ProfileSet> {
-    static SET: std::sync::OnceLock<std::result::Result<ProfileSet, String>> =
-        std::sync::OnceLock::new();
-    SET.get_or_init(|| ProfileSet::builtin().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| StoreError::Invalid(format!("the built-in procedure profiles: {e}")))
-}
-
-/// The built-in working-day calendar, loaded once.
-fn calendar() -> &'static Calendar {
-    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
-    CAL.get_or_init(Calendar::builtin)
-}
 
 /// Local time (Asia/Shanghai, UTC+8 all year) of an instant.
 fn local_time(at: DateTime<Utc>) -> NaiveDateTime {
@@ -276,7 +264,20 @@ pub async fn migrate(pool: &Pool<Db>) -> Result<()> {
 impl SqlStore {
     /// Wraps a pool whose database is already migrated.
     pub fn from_pool(pool: Pool<Db>) -> Self {
-        SqlStore { pool }
+        SqlStore { pool, rules: None }
+    }
+
+    /// Runs case commands by these profiles and calendar instead of the built-in ones.
+    pub fn with_rules(mut self, rules: Arc<Rules>) -> Self {
+        self.rules = Some(rules);
+        self
+    }
+
+    fn rules(&self) -> Result<Arc<Rules>> {
+        match &self.rules {
+            Some(r) => Ok(r.clone()),
+            None => Rules::builtin(),
+        }
     }
 
     pub fn pool(&self) -> &Pool<Db> {
@@ -448,6 +449,7 @@ impl SqlStore {
     async fn run_command(
         tx: &mut Tx,
         ctx: &CommandContext,
+        rules: &Rules,
         command: Command,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
         match command {
@@ -576,7 +578,7 @@ impl SqlStore {
             Command::Case {
                 case_id,
                 case_command,
-            } => Self::case_command(tx, ctx, case_id, case_command).await,
+            } => Self::case_command(tx, ctx, rules, case_id, case_command).await,
         }
     }
 
@@ -588,6 +590,7 @@ impl SqlStore {
     async fn case_command(
         tx: &mut Tx,
         ctx: &CommandContext,
+        rules: &Rules,
         case_id: Option<i64>,
         mut command: CaseCommand,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
@@ -688,7 +691,7 @@ impl SqlStore {
             }
         };
         let county_code = DivisionCode::parse(&county).map_err(|e| corrupt("county code", e))?;
-        let profile = profiles()?.profile_for(&county_code).ok_or_else(|| {
+        let profile = rules.profiles.profile_for(&county_code).ok_or_else(|| {
             StoreError::Invalid(format!("no procedure profile governs county {county}"))
         })?;
         // The authority for an amount: a decision's (which the profile's standards give) and
@@ -728,7 +731,7 @@ impl SqlStore {
         let dctx = jiuzhu_domain::case::Ctx {
             actor: &actor,
             profile,
-            calendar: calendar(),
+            calendar: &rules.calendar,
             authority: authority.as_ref(),
         };
         let events = jiuzhu_domain::case::decide(state.as_ref(), &command, &dctx)
@@ -1381,7 +1384,8 @@ impl Store for SqlStore {
             }
             Err(e) => return Err(db_err(e)),
         }
-        let (chain, outcome, events) = Self::run_command(&mut tx, ctx, command).await?;
+        let rules = self.rules()?;
+        let (chain, outcome, events) = Self::run_command(&mut tx, ctx, &rules, command).await?;
         Self::append(
             &mut tx,
             &ctx.actor,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod model;
 pub mod policy;
+pub mod rules;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -23,6 +24,7 @@ pub use command::{Command, CommandContext, CommandOutcome, Executed};
 pub use error::{Result, StoreError};
 pub use event::{EventRecord, NewEvent, VerifyReport};
 pub use model::*;
+pub use rules::Rules;
 
 /// Highest schema version this build knows (the last migration's number).
 pub const SCHEMA_VERSION: i64 = 5;

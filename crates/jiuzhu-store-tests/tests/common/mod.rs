@@ -28,6 +28,7 @@ macro_rules! all_conformance_tests {
             pagination_is_stable,
             sessions_and_tokens,
             audit_chain_detects_tampering,
+            installed_rules_govern_case_commands,
             audit_chain_detects_deletion,
             demo_seed_is_repeatable,
             delegation_grants_answer_authority,
