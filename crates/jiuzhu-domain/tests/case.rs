@@ -10,7 +10,7 @@ use jiuzhu_domain::case::{
     AppraisalOutcome, AppraisalReason, CaseError, CaseState, CloseReason, Command, CommandBody,
     CommandKind, Ctx, Decision, DecisionRequest, Duty, Event, EventBody, Kinship, MemberFacts,
     NewCase, Origin, Recommendation, RelatedCapacity, Stage, WithdrawReason, allowed_roles, apply,
-    approval_calculation, decide, replay,
+    approval_calculation, decide, offered_at, replay,
 };
 use jiuzhu_domain::deadline::Due;
 use jiuzhu_domain::delegation::{self, Authority, CountyReason, Grant};
@@ -2613,9 +2613,19 @@ mod properties {
                 };
                 let command = Command { at, body };
                 let was_closed = state.as_ref().is_some_and(CaseState::is_closed);
+                let stage_before = state.as_ref().map(|s| s.stage);
                 match decide(state.as_ref(), &command, &ctx) {
                     Ok(new_events) => {
                         prop_assert!(!was_closed, "a closed case accepted {:?}", kind);
+                        // What the engine accepts, the UI offers at that stage.
+                        if let Some(stage) = stage_before
+                            && kind != CommandKind::FileNearRelative
+                        {
+                            prop_assert!(
+                                offered_at(stage).contains(&kind),
+                                "{:?} accepted at {:?} but not offered", kind, stage
+                            );
+                        }
                         prop_assert!(!new_events.is_empty());
                         prop_assert!(!filed.contains(&actor.user_id), "near relative acted");
                         for e in &new_events {

@@ -993,6 +993,48 @@ fn check_authority(s: &CaseState, out: &Out<'_, '_>) -> Result<Authority, CaseEr
     Ok(authority.clone())
 }
 
+/// The commands a user interface offers at a stage (besides near-relative filing, which is
+/// possible at any open stage): the next steps of the procedure. The engine stays the judge
+/// of each command (role, profile, state); this only says which forms to show.
+pub fn offered_at(stage: Stage) -> &'static [CommandKind] {
+    use CommandKind as K;
+    match stage {
+        Stage::PreCheck => &[K::RecordCheckResult, K::Withdraw],
+        Stage::Invited => &[K::ApplyAfterCheck, K::Withdraw],
+        Stage::AwaitingMaterials => &[K::SubmitMaterials, K::Withdraw],
+        Stage::VillageReview => &[K::RecordVillageReview, K::Withdraw],
+        Stage::Investigation => &[
+            K::RequestCheck,
+            K::RecordCheckResult,
+            K::RecordHomeVisit,
+            K::SubmitMaterials,
+            K::Withdraw,
+        ],
+        Stage::Review => &[
+            K::SignReview,
+            K::RequestCheck,
+            K::RecordCheckResult,
+            K::SubmitMaterials,
+            K::Withdraw,
+        ],
+        Stage::Reinvestigation => &[
+            K::RecordHomeVisit,
+            K::RequestCheck,
+            K::RecordCheckResult,
+            K::SubmitMaterials,
+            K::Withdraw,
+        ],
+        Stage::Appraisal => &[K::RecordAppraisal, K::Withdraw],
+        Stage::ToNotice => &[K::PostNotice, K::Withdraw],
+        Stage::Notice => &[K::RaiseObjection, K::EndNotice, K::Withdraw],
+        Stage::Decision => &[K::Decide, K::Withdraw],
+        Stage::Decided => &[K::DeliverNotice, K::PostResult, K::RaiseObjection, K::Archive],
+        Stage::EmergencyHelp => &[K::GiveEmergencyHelp, K::Withdraw],
+        Stage::EmergencyPaperwork => &[K::CompletePaperwork],
+        Stage::Intake | Stage::Closed => &[],
+    }
+}
+
 /// The amount an approval of the case gives under the program's rules: the profile's
 /// formula over the facts in `basis` and, for the 低保 top-up, the members and incomes of
 /// the latest home visit. The store calls this too, to ask for the authority of that amount.

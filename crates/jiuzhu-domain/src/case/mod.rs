@@ -79,7 +79,7 @@ use crate::{DivisionCode, Role};
 
 pub use apply::{apply, replay};
 pub use command::{Command, CommandBody, CommandKind, DecisionRequest, NewCase, WithdrawReason};
-pub use decide::{allowed_roles, approval_calculation, decide};
+pub use decide::{allowed_roles, approval_calculation, decide, offered_at};
 pub use error::CaseError;
 pub use event::{Event, EventBody};
 pub use state::{
