@@ -18,6 +18,7 @@ mod session;
 mod throttle;
 mod util;
 mod web;
+mod workbench;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,6 +69,14 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(web::logout))
         .route("/households", get(web::households))
         .route("/households/{id}", get(web::household))
+        .route("/todo", get(workbench::todo))
+        .route("/cases", get(workbench::cases))
+        .route(
+            "/cases/new",
+            get(workbench::new_case).post(workbench::new_case_submit),
+        )
+        .route("/cases/{id}", get(workbench::case_view))
+        .route("/cases/{id}/act/{kind}", post(workbench::case_act))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .route("/api/docs", get(docs::page_handler))

@@ -411,7 +411,7 @@ pub(crate) fn event_kind_zh(kind: &str) -> &str {
 
 /// Who did it, as the timeline shows it: the account's display name where the viewer can
 /// see the account, otherwise what the log says.
-async fn actor_names(
+pub(crate) async fn actor_names(
     state: &AppState,
     viewer: &Actor,
     events: &[EventRecord],

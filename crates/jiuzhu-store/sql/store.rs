@@ -273,7 +273,7 @@ impl SqlStore {
         self
     }
 
-    fn rules(&self) -> Result<Arc<Rules>> {
+    fn rules_or_builtin(&self) -> Result<Arc<Rules>> {
         match &self.rules {
             Some(r) => Ok(r.clone()),
             None => Rules::builtin(),
@@ -1241,6 +1241,10 @@ impl Store for SqlStore {
         BACKEND
     }
 
+    fn rules(&self) -> Result<Arc<Rules>> {
+        self.rules_or_builtin()
+    }
+
     async fn schema_version(&self) -> Result<i64> {
         sqlx::query_scalar::<_, Option<i64>>(
             "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
@@ -1384,7 +1388,7 @@ impl Store for SqlStore {
             }
             Err(e) => return Err(db_err(e)),
         }
-        let rules = self.rules()?;
+        let rules = self.rules_or_builtin()?;
         let (chain, outcome, events) = Self::run_command(&mut tx, ctx, &rules, command).await?;
         Self::append(
             &mut tx,

@@ -38,6 +38,9 @@ pub trait Store: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
+    /// The profiles and calendar case commands run by (the pages show the same rules).
+    fn rules(&self) -> Result<std::sync::Arc<Rules>>;
+
     /// The schema version the database is at.
     async fn schema_version(&self) -> Result<i64>;
 

@@ -1028,7 +1028,12 @@ pub fn offered_at(stage: Stage) -> &'static [CommandKind] {
         Stage::ToNotice => &[K::PostNotice, K::Withdraw],
         Stage::Notice => &[K::RaiseObjection, K::EndNotice, K::Withdraw],
         Stage::Decision => &[K::Decide, K::Withdraw],
-        Stage::Decided => &[K::DeliverNotice, K::PostResult, K::RaiseObjection, K::Archive],
+        Stage::Decided => &[
+            K::DeliverNotice,
+            K::PostResult,
+            K::RaiseObjection,
+            K::Archive,
+        ],
         Stage::EmergencyHelp => &[K::GiveEmergencyHelp, K::Withdraw],
         Stage::EmergencyPaperwork => &[K::CompletePaperwork],
         Stage::Intake | Stage::Closed => &[],

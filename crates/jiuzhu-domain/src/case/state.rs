@@ -454,6 +454,15 @@ pub enum RelatedCapacity {
     VillageCadre,
 }
 
+impl RelatedCapacity {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            RelatedCapacity::Staff => "经办人员",
+            RelatedCapacity::VillageCadre => "村(居)干部",
+        }
+    }
+}
+
 /// A duty on a case, for separation of duties and near-relative filings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -11,3 +11,4 @@ mod login;
 mod openapi;
 mod scenarios;
 mod v1;
+mod workbench;
