@@ -14,6 +14,7 @@
 mod api;
 mod docs;
 mod error;
+mod public;
 mod session;
 mod throttle;
 mod util;
@@ -44,6 +45,8 @@ pub struct AppState {
     throttle: Arc<LoginThrottle>,
     /// Mark cookies `Secure` (set `JIUZHU_COOKIE_SECURE=1` behind an HTTPS proxy).
     cookie_secure: bool,
+    /// Requests per client address to the public forms (status lookup, objections).
+    public_limit: Arc<crate::throttle::RateLimit>,
 }
 
 impl AppState {
@@ -52,6 +55,10 @@ impl AppState {
             store,
             throttle: Arc::new(LoginThrottle::new()),
             cookie_secure: std::env::var("JIUZHU_COOKIE_SECURE").is_ok_and(|v| v == "1"),
+            public_limit: Arc::new(crate::throttle::RateLimit::new(
+                public::PUBLIC_LIMIT,
+                std::time::Duration::from_secs(15 * 60),
+            )),
         }
     }
 
@@ -69,6 +76,12 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(web::logout))
         .route("/households", get(web::households))
         .route("/households/{id}", get(web::household))
+        .route("/public", get(public::index))
+        .route("/public/notices", get(public::notices))
+        .route(
+            "/public/status",
+            get(public::status_form).post(public::status_submit),
+        )
         .route("/todo", get(workbench::todo))
         .route("/cases", get(workbench::cases))
         .route(

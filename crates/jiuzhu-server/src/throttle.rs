@@ -261,3 +261,44 @@ mod tests {
         assert!(!t.lock().contains_key(&user_key("u1")));
     }
 }
+
+/// 限流 a per-address limit on public forms (status lookup, objections): at most `max`
+/// requests per address within `window`. In memory, like the login throttle.
+#[derive(Debug)]
+pub(crate) struct RateLimit {
+    max: usize,
+    window: Duration,
+    hits: Mutex<HashMap<Option<IpAddr>, VecDeque<Instant>>>,
+}
+
+impl RateLimit {
+    pub(crate) fn new(max: usize, window: Duration) -> Self {
+        RateLimit {
+            max,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a request from `ip`; `false` when the address is over its limit.
+    pub(crate) fn allow(&self, ip: Option<IpAddr>) -> bool {
+        let now = Instant::now();
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        if hits.len() >= MAX_KEYS {
+            let window = self.window;
+            hits.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        let q = hits.entry(ip).or_default();
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            q.pop_front();
+        }
+        if q.len() >= self.max {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
+}

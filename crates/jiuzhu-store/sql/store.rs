@@ -17,7 +17,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use jiuzhu_domain::case::{
-    CaseState, Command as CaseCommand, CommandBody as CaseBody, DecisionRequest, Stage,
+    CaseState, Command as CaseCommand, CommandBody as CaseBody, Decision as CaseDecision,
+    DecisionRequest, Stage,
 };
 use jiuzhu_domain::delegation::{Grant, Revocation};
 use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, Role, Sex};
@@ -31,8 +32,9 @@ use jiuzhu_store::Rules;
 use jiuzhu_store::{
     Actor, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts, Division,
     EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent,
-    NewGrant, NewHousehold, NewSession, NewUser, Page, PageRequest, Result, Scope, Session, Store,
-    StoreError, User, UserCredentials, VerifyReport, policy,
+    NewGrant, NewHousehold, NewSession, NewUser, Page, PageRequest, PublicEntry, PublicKind,
+    PublicStatus, Result, Scope, Session, Store, StoreError, User, UserCredentials, VerifyReport,
+    policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -1808,6 +1810,146 @@ impl Store for SqlStore {
             page: page.page,
             per_page: page.per_page,
         })
+    }
+
+    async fn public_board(
+        &self,
+        within: &DivisionCode,
+        today: NaiveDate,
+    ) -> Result<Vec<PublicEntry>> {
+        let rules = self.rules_or_builtin()?;
+        // Candidates: cases in notice, and decided or closed ones (approvals); the state
+        // says which list each is on.
+        let rows = sqlx::query(
+            "SELECT c.county_code, c.number, c.program, c.village_code, c.state, d.name AS village_name, \
+             (SELECT m.name FROM members m WHERE m.household_id = c.household_id \
+              AND m.relation = 'head' ORDER BY m.seq LIMIT 1) AS head_name, \
+             (SELECT COUNT(*) FROM members m WHERE m.household_id = c.household_id) AS size \
+             FROM cases c JOIN divisions d ON d.code = c.village_code \
+             WHERE c.village_code LIKE $1 AND c.stage IN ('notice', 'decided', 'closed') \
+             ORDER BY c.id DESC",
+        )
+        .bind(Scope::within(Some(within)).like_pattern())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let state: Json<CaseState> = get(row, "state")?;
+            let s = state.0;
+            let head: Option<String> = get(row, "head_name")?;
+            let head_masked = head
+                .and_then(|n| PersonName::parse(&n).ok())
+                .map(|n| n.masked())
+                .unwrap_or_default();
+            let entry = |kind, amount, since, until| PublicEntry {
+                kind,
+                case_number: s.header.number.clone(),
+                program: s.header.program,
+                village: s.header.village.clone(),
+                village_name: String::new(),
+                head_masked: head_masked.clone(),
+                household_size: 0,
+                amount,
+                since,
+                until,
+            };
+            let mut found = Vec::new();
+            if s.stage == Stage::Notice
+                && let Some(n) = s.notices.last()
+            {
+                let until = n.due.map(|d| d.date);
+                if until.is_none_or(|u| u >= today) {
+                    let proposed = s.latest_review().and_then(|r| match &r.recommendation {
+                        jiuzhu_domain::case::Recommendation::Approve { proposed_amount } => {
+                            *proposed_amount
+                        }
+                        _ => None,
+                    });
+                    found.push(entry(
+                        PublicKind::Notice,
+                        proposed,
+                        n.posted.at.date(),
+                        until,
+                    ));
+                }
+            }
+            if let Some(d) = &s.decision
+                && let CaseDecision::Approve {
+                    amount,
+                    start_month,
+                    ..
+                } = &d.decision
+            {
+                if let Some(posted) = &s.result_posted {
+                    found.push(entry(
+                        PublicKind::Result,
+                        Some(*amount),
+                        posted.at.date(),
+                        None,
+                    ));
+                }
+                let long_term = rules
+                    .profiles
+                    .profile_for(&s.header.county)
+                    .and_then(|p| p.program(s.header.program))
+                    .is_some_and(|r| r.steps.disclosure.long_term);
+                if long_term && !amount.is_zero() {
+                    found.push(entry(
+                        PublicKind::LongTerm,
+                        Some(*amount),
+                        *start_month,
+                        None,
+                    ));
+                }
+            }
+            let village_name: String = get(row, "village_name")?;
+            let size: i64 = get(row, "size")?;
+            out.extend(found.into_iter().map(|mut e| {
+                e.village_name = village_name.clone();
+                e.household_size = size;
+                e
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn application_status(
+        &self,
+        number: &str,
+        id_last4: &str,
+    ) -> Result<Option<PublicStatus>> {
+        let last4 = id_last4.trim().to_uppercase();
+        if last4.chars().count() != 4 || !last4.chars().all(|c| c.is_ascii_digit() || c == 'X') {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT household_id, state FROM cases WHERE number = $1")
+            .bind(number.trim())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let household: i64 = get(&row, "household_id")?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id_number FROM members WHERE household_id = $1")
+                .bind(household)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        if !ids.iter().any(|id| id.to_uppercase().ends_with(&last4)) {
+            return Ok(None);
+        }
+        let state: Json<CaseState> = get(&row, "state")?;
+        let s = state.0;
+        Ok(Some(PublicStatus {
+            case_number: s.header.number.clone(),
+            program: s.header.program,
+            stage: s.stage,
+            open: !s.is_closed(),
+            opened_on: s.opened.at.date(),
+            next_due_date: s.dues.iter().map(|d| d.due.date).min(),
+            decided: s.decision.as_ref().map(|d| d.decision.is_approve()),
+        }))
     }
 
     async fn overdue_cases(

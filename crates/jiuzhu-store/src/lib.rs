@@ -178,6 +178,26 @@ pub trait Store: Send + Sync {
     /// Events about `subject` (e.g. `household:12`, `case:3`: a case's timeline) visible to the actor, oldest first.
     async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>>;
 
+    // ---- public (no login) -------------------------------------------------------------
+
+    /// 公示栏: the notices running on `today`, the posted approvals and, where the county
+    /// discloses recipients permanently, the current recipients, of cases under `within`
+    /// (a county, township or village), newest first.
+    async fn public_board(
+        &self,
+        within: &DivisionCode,
+        today: NaiveDate,
+    ) -> Result<Vec<PublicEntry>>;
+
+    /// 申请进度查询: the case numbered `number` if `id_last4` (case-insensitive) ends the
+    /// identity number of a member of its household; `None` otherwise (the answer does not
+    /// tell which of the two was wrong).
+    async fn application_status(
+        &self,
+        number: &str,
+        id_last4: &str,
+    ) -> Result<Option<PublicStatus>>;
+
     /// Walks every chain and recomputes every hash.
     async fn verify_chain(&self) -> Result<VerifyReport>;
 }

@@ -388,3 +388,49 @@ pub struct CaseSummary {
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Which public list an entry is on (DOMAIN.md §8, §10: what the law allows to show).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicKind {
+    /// 公示 a proposed approval posted before the decision, while its period runs.
+    Notice,
+    /// 审批结果公示 an approval posted after the decision.
+    Result,
+    /// 长期公示 a current recipient, where the county discloses recipients permanently.
+    LongTerm,
+}
+
+/// One line of the public board: the household head's name masked, the household size, the
+/// program, the amount and the village; never an identity number, address, phone or account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicEntry {
+    pub kind: PublicKind,
+    pub case_number: String,
+    pub program: Program,
+    pub village: DivisionCode,
+    pub village_name: String,
+    /// The household head's name with the given name masked (王某华 → 王**).
+    pub head_masked: String,
+    pub household_size: i64,
+    /// Monthly (or one-off) amount; for a notice the proposed amount, where one was given.
+    pub amount: Option<Fen>,
+    /// Posted on (notice, result) or approved from (long-term: the start month).
+    pub since: NaiveDate,
+    /// A notice runs until this day.
+    pub until: Option<NaiveDate>,
+}
+
+/// 申请进度 what an applicant sees of their case, no login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicStatus {
+    pub case_number: String,
+    pub program: Program,
+    pub stage: jiuzhu_domain::case::Stage,
+    pub open: bool,
+    pub opened_on: NaiveDate,
+    /// The earliest due date of the open steps.
+    pub next_due_date: Option<NaiveDate>,
+    /// 批准 / 不予批准 once decided.
+    pub decided: Option<bool>,
+}

@@ -9,6 +9,7 @@ mod helpers;
 mod households;
 mod login;
 mod openapi;
+mod public;
 mod scenarios;
 mod v1;
 mod workbench;
