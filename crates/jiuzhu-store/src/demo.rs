@@ -426,8 +426,74 @@ mod tests {
         );
         let acc = accounts(&divisions).unwrap();
         assert_eq!(acc.len(), 40);
+        let extra = cases::case_staff_accounts(&divisions).unwrap();
+        assert_eq!(extra.len(), 5);
+        assert!(extra.iter().all(|a| a.username.ends_with(".caseworker2")
+            && !acc.iter().any(|b| b.username == a.username)));
         for a in &acc {
             assert!(a.role.fits(&a.division), "{} does not fit", a.username);
+        }
+    }
+
+    #[test]
+    fn demo_case_dates_stay_inside_the_calendar() {
+        use chrono::TimeZone;
+        let calendar = jiuzhu_domain::calendar::Calendar::builtin();
+        let last = *calendar.years().last().unwrap();
+        let now = Utc.with_ymd_and_hms(last, 11, 1, 2, 0, 0).unwrap();
+        // Early enough: the demo dates count back from now (local time).
+        assert_eq!(
+            cases::anchor(now, &calendar),
+            NaiveDate::from_ymd_opt(last, 11, 1)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap()
+        );
+        // Too close to the calendar's end (or past it): from the last day that leaves room.
+        for now in [
+            Utc.with_ymd_and_hms(last, 12, 20, 2, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(last + 3, 6, 1, 2, 0, 0).unwrap(),
+        ] {
+            let anchor = cases::anchor(now, &calendar);
+            assert_eq!(
+                anchor.date(),
+                NaiveDate::from_ymd_opt(last, 12, 31).unwrap()
+                    - chrono::Days::new(cases::CALENDAR_MARGIN_DAYS)
+            );
+        }
+    }
+
+    #[test]
+    fn demo_case_plans_follow_the_profiles() {
+        use cases::DemoCaseKind as K;
+        let profiles = ProfileSet::builtin().unwrap();
+        for (prefix, code) in LOCALITIES {
+            let county = match code {
+                "370900" => "370902",
+                c => c,
+            };
+            let profile = profiles
+                .profile_for(&DivisionCode::parse(county).unwrap())
+                .unwrap();
+            let plan = cases::plan(profile);
+            let has = |k: K| plan.iter().any(|c| c.kind == k);
+            assert_eq!(has(K::VillageReview), prefix == "lingwu", "{prefix}");
+            assert_eq!(has(K::PreCheck), prefix == "taian", "{prefix}");
+            assert_eq!(has(K::AboveCap), prefix == "gongxian", "{prefix}");
+            for c in &plan {
+                let rules = profile.program(c.program).unwrap();
+                if c.kind == K::Notice || c.kind == K::Objected {
+                    assert!(rules.steps.notice.before_decision, "{prefix} {}", c.program);
+                }
+            }
+            // 泰安 decides 低保 and 特困 without a notice.
+            if prefix == "taian" {
+                assert!(!plan.iter().any(|c| c.kind == K::Notice
+                    && matches!(
+                        c.program,
+                        jiuzhu_domain::Program::Dibao | jiuzhu_domain::Program::Tekun
+                    )));
+            }
         }
     }
 }
