@@ -680,7 +680,7 @@ impl Driver<'_> {
     /// Opens the case `days` before the anchor and takes it to the township's investigation
     /// (accepted): the pre-check first where the plan checks first, the village's first
     /// review where it has one, the economic check where none is on file.
-    async fn to_investigation(&mut self, days: u64, with_check: bool) -> Result<()> {
+    async fn open_to_investigation(&mut self, days: u64, with_check: bool) -> Result<()> {
         let cw = self.cw();
         let materials = self.all_materials();
         if self.rules.order == StepOrder::VerifyFirst {
@@ -793,7 +793,7 @@ impl Driver<'_> {
 
     /// From investigation (check on file) to the review, any appraisal, and the notice
     /// posted where the plan posts before deciding; `days` before the anchor.
-    async fn to_notice_or_decision(&mut self, days: u64, approve: bool) -> Result<()> {
+    async fn review_to_notice_or_decision(&mut self, days: u64, approve: bool) -> Result<()> {
         self.home_visit(self.day(days, 10, 0), false).await?;
         self.review(self.day(days - 1, 10, 0), approve, false)
             .await?;
@@ -868,7 +868,10 @@ impl Driver<'_> {
         let head = self.staff.head.clone();
         let body = CommandBody::Decide { decision };
         match self.cmd(&head, at, body.clone()).await {
-            Err(StoreError::Case { code, .. }) if code == "case.not_the_authority" => {
+            Err(StoreError::Case {
+                code: "case.not_the_authority",
+                ..
+            }) => {
                 let admin = self.staff.admin.clone();
                 self.cmd(&admin, at + Duration::minutes(30), body).await
             }
@@ -890,8 +893,8 @@ impl Driver<'_> {
     /// A whole procedure from `days` before the anchor to the decision, delivered and (for
     /// an approval where the plan posts results) posted.
     async fn decided(&mut self, days: u64, approve: bool, above_cap: bool) -> Result<()> {
-        self.to_investigation(days, true).await?;
-        self.to_notice_or_decision(days - 4, approve).await?;
+        self.open_to_investigation(days, true).await?;
+        self.review_to_notice_or_decision(days - 4, approve).await?;
         if self.stage == Stage::ToNotice {
             self.post_notice(self.later(60)).await?;
             self.end_notice().await?;
@@ -965,31 +968,31 @@ impl Driver<'_> {
                 self.cmd(&cw, self.day(1, 11, 0), body).await?;
             }
             DemoCaseKind::AwaitingCheck => {
-                self.to_investigation(14, false).await?;
+                self.open_to_investigation(14, false).await?;
                 self.cmd(&cw, self.day(1, 9, 0), CommandBody::RequestCheck)
                     .await?;
             }
             DemoCaseKind::Investigation => {
-                self.to_investigation(13, true).await?;
+                self.open_to_investigation(13, true).await?;
             }
             DemoCaseKind::Review => {
-                self.to_investigation(15, true).await?;
+                self.open_to_investigation(15, true).await?;
                 self.home_visit(self.day(2, 10, 0), false).await?;
             }
             DemoCaseKind::Appraisal => {
-                self.to_investigation(16, true).await?;
+                self.open_to_investigation(16, true).await?;
                 self.home_visit(self.day(4, 10, 0), false).await?;
                 let disputed = self.rules.steps.appraisal == Appraisal::OnObjection;
                 self.review(self.day(2, 10, 0), true, disputed).await?;
             }
             DemoCaseKind::Notice => {
-                self.to_investigation(16, true).await?;
-                self.to_notice_or_decision(5, true).await?;
+                self.open_to_investigation(16, true).await?;
+                self.review_to_notice_or_decision(5, true).await?;
                 self.post_notice(self.day(2, 9, 0)).await?;
             }
             DemoCaseKind::Objected => {
-                self.to_investigation(18, true).await?;
-                self.to_notice_or_decision(8, true).await?;
+                self.open_to_investigation(18, true).await?;
+                self.review_to_notice_or_decision(8, true).await?;
                 self.post_notice(self.day(5, 9, 0)).await?;
                 let body = CommandBody::RaiseObjection {
                     summary: "村民反映该户子女有稳定收入(演示)".into(),
@@ -997,8 +1000,8 @@ impl Driver<'_> {
                 self.cmd(&cw, self.day(1, 10, 0), body).await?;
             }
             DemoCaseKind::Decision => {
-                self.to_investigation(30, true).await?;
-                self.to_notice_or_decision(26, true).await?;
+                self.open_to_investigation(30, true).await?;
+                self.review_to_notice_or_decision(26, true).await?;
                 if self.stage == Stage::ToNotice {
                     self.post_notice(self.later(60)).await?;
                     self.end_notice().await?;
@@ -1013,7 +1016,7 @@ impl Driver<'_> {
                     .await?;
             }
             DemoCaseKind::Overdue => {
-                self.to_investigation(45, true).await?;
+                self.open_to_investigation(45, true).await?;
             }
             DemoCaseKind::EmergencyPending | DemoCaseKind::EmergencyDone => {
                 let done = kind == DemoCaseKind::EmergencyDone;
@@ -1030,9 +1033,10 @@ impl Driver<'_> {
                 };
                 let helped = self.later(12 * 60);
                 match self.cmd(&head, helped, body.clone()).await {
-                    Err(StoreError::Case { code, .. })
-                        if code == "case.emergency_help_above_cap" =>
-                    {
+                    Err(StoreError::Case {
+                        code: "case.emergency_help_above_cap",
+                        ..
+                    }) => {
                         let admin = self.staff.admin.clone();
                         self.cmd(&admin, helped, body).await?;
                     }
@@ -1049,7 +1053,7 @@ impl Driver<'_> {
                 }
             }
             DemoCaseKind::Withdrawn => {
-                self.to_investigation(12, true).await?;
+                self.open_to_investigation(12, true).await?;
                 let body = CommandBody::Withdraw {
                     reason: WithdrawReason::ApplicantRequest,
                     note: "申请人家庭情况好转，主动撤回申请(演示)".into(),
@@ -1057,7 +1061,7 @@ impl Driver<'_> {
                 self.cmd(&cw, self.day(6, 10, 0), body).await?;
             }
             DemoCaseKind::NearRelative => {
-                self.to_investigation(15, true).await?;
+                self.open_to_investigation(15, true).await?;
                 let assistant = uid(&self.staff.assistant);
                 let body = CommandBody::FileNearRelative {
                     related_user: assistant,
