@@ -480,7 +480,21 @@ async fn serve(
     let store = open_store(&url).await?;
     if demo_mode {
         info!(db = %jiuzhu_store::error::redact_url(&url), "preparing demo data");
-        let summary = demo::seed(&*store, demo_households).await?;
+        let started = std::time::Instant::now();
+        let summary = demo::seed_with(
+            &*store,
+            &demo::SeedOptions {
+                households: demo_households,
+                cases: true,
+                now: chrono::Utc::now(),
+            },
+        )
+        .await?;
+        info!(
+            seconds = started.elapsed().as_secs_f64(),
+            cases = summary.cases.created.len(),
+            "demo data ready"
+        );
         print_demo_accounts(&summary);
     } else if store
         .divisions(&Actor::system(operator()), None)
@@ -530,12 +544,50 @@ fn print_demo_accounts(summary: &demo::DemoSummary) {
             summary.grants_created
         );
     }
+    let cases = &summary.cases;
+    if !cases.created.is_empty() {
+        let per_locality: Vec<String> = cases
+            .per_locality()
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect();
+        let per_stage: Vec<String> = cases
+            .per_stage()
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
+        println!(
+            "created {} demo cases ({}); by stage: {}",
+            cases.created.len(),
+            per_locality.join(", "),
+            per_stage.join(", ")
+        );
+    }
+    if let Some(anchor) = cases.anchor
+        && anchor
+            < chrono::Utc::now().naive_utc() + chrono::Duration::hours(8)
+                - chrono::Duration::days(1)
+    {
+        println!(
+            "demo case dates end on {} (the working-day calendar ends soon after): import next year's calendar for current dates",
+            anchor.date()
+        );
+    }
     println!("demo accounts (password for all: {}):", demo::DEMO_PASSWORD);
     for a in &summary.accounts {
         println!(
             "  {:<22} {:<12} {} {}",
             a.username,
             a.role.name_zh(),
+            a.division.as_str(),
+            a.division_name
+        );
+    }
+    for a in &summary.cases.staff {
+        println!(
+            "  {:<22} {:<12} {} {}",
+            a.username,
+            "第二经办人",
             a.division.as_str(),
             a.division_name
         );

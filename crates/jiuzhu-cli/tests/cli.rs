@@ -385,6 +385,12 @@ fn serve_demo_starts_prints_accounts_and_stops_gracefully() {
         "{seen}"
     );
     assert!(dir.join("jiuzhu-demo.db").exists());
+    // Cases at every stage in every locality, summarised per locality and stage.
+    assert!(
+        seen.contains("demo cases (lingwu ") && seen.contains("notice "),
+        "{seen}"
+    );
+    assert!(seen.contains("gongxian.caseworker2"), "{seen}");
     let health = http_get(&addr, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let login = http_get(&addr, "/login");

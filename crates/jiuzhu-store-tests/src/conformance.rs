@@ -2325,3 +2325,214 @@ pub async fn concurrent_case_commands_serialize(db: &TestDb) {
     assert_eq!(timeline.len() as u64, state.version);
     assert!(db.store.verify_chain().await.unwrap().first_break.is_none());
 }
+
+/// Whether `text` holds something shaped like a full ID number (17 digits and a check
+/// character).
+fn has_full_id_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(18).any(|w| {
+        w[..17].iter().all(u8::is_ascii_digit) && (w[17].is_ascii_digit() || w[17] == b'X')
+    })
+}
+
+/// `serve --demo`: cases of every program at every stage the plan allows in every seed
+/// locality, through the real engine, dated back from now; a second run adds nothing.
+pub async fn demo_cases_cover_every_stage(db: &TestDb) {
+    use jiuzhu_store::demo::{self, DemoCaseKind as K, SeedOptions};
+    // 2026-11-25 11:00 in Asia/Shanghai.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T03:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let options = SeedOptions {
+        households: 5,
+        cases: true,
+        now,
+    };
+    let started = std::time::Instant::now();
+    let first = demo::seed_with(&*db.store, &options).await.unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let cases = &first.cases;
+    let anchor = cases.anchor.unwrap();
+    assert_eq!(anchor, at("2026-11-25 11:00"), "the calendar leaves room");
+    eprintln!(
+        "{} demo cases on {} in {seconds:.1}s: {:?} {:?}",
+        cases.created.len(),
+        db.store.backend(),
+        cases.per_locality(),
+        cases.per_stage()
+    );
+    assert!(
+        (100..=200).contains(&cases.created.len()),
+        "{}",
+        cases.created.len()
+    );
+    let profiles = jiuzhu_domain::profile::ProfileSet::builtin().unwrap();
+    for (prefix, _) in demo::LOCALITIES {
+        let mine: Vec<_> = cases
+            .created
+            .iter()
+            .filter(|c| c.locality == prefix)
+            .collect();
+        let kinds: std::collections::BTreeSet<K> = mine.iter().map(|c| c.kind).collect();
+        for kind in [
+            K::AwaitingMaterials,
+            K::AwaitingCheck,
+            K::Investigation,
+            K::Review,
+            K::Appraisal,
+            K::Objected,
+            K::Decision,
+            K::Approved,
+            K::Refused,
+            K::Overdue,
+            K::EmergencyPending,
+            K::EmergencyDone,
+            K::Withdrawn,
+            K::Archived,
+            K::NearRelative,
+        ] {
+            assert!(kinds.contains(&kind), "{prefix}: no {kind} case");
+        }
+        assert!(
+            mine.iter().filter(|c| c.kind == K::Notice).count() >= 2,
+            "{prefix}: several current notices"
+        );
+        // Every program the county runs has a case, and an approval.
+        for p in Program::ALL {
+            assert!(
+                mine.iter().any(|c| c.program == p && c.kind == K::Approved),
+                "{prefix}: no approved {p}"
+            );
+        }
+        assert_eq!(
+            kinds.contains(&K::VillageReview),
+            prefix == "lingwu",
+            "{prefix}: only 灵武 has the village's first review"
+        );
+        assert_eq!(kinds.contains(&K::PreCheck), prefix == "taian", "{prefix}");
+        assert_eq!(
+            kinds.contains(&K::AboveCap),
+            prefix == "gongxian",
+            "{prefix}"
+        );
+        // Each case stands where its kind says, under the procedure of its county.
+        for c in &mine {
+            let state = db.store.case(&system(), c.case_id).await.unwrap();
+            assert_eq!(
+                state.stage,
+                c.kind.stage(),
+                "{prefix} {} {}",
+                c.kind,
+                c.program
+            );
+            assert!(state.invariant_violations().is_empty());
+            let county = state.header.county.clone();
+            let profile = profiles.profile_for(&county).unwrap();
+            let rules = profile.program(c.program).unwrap();
+            if c.kind == K::Notice {
+                // 泰安 posts no notice before deciding 低保 and 特困.
+                assert!(rules.steps.notice.before_decision);
+                let due = state.due(jiuzhu_domain::schedule::Step::Notice).unwrap();
+                assert!(due.date >= anchor.date(), "a current notice: {due:?}");
+            }
+            match c.kind {
+                K::Approved | K::AboveCap => {
+                    let d = state.decision.as_ref().unwrap();
+                    assert!(d.decision.is_approve());
+                    assert!(state.delivered.is_some());
+                    assert_eq!(
+                        state.result_posted.is_some(),
+                        rules.steps.disclosure.after_decision
+                    );
+                    if c.kind == K::AboveCap {
+                        assert!(
+                            matches!(
+                                d.authority,
+                                Authority::County {
+                                    reason: CountyReason::AboveCap { .. },
+                                    ..
+                                }
+                            ),
+                            "{:?}",
+                            d.authority
+                        );
+                        assert_eq!(d.role, Role::CountyAdmin);
+                    }
+                }
+                K::Refused => {
+                    let d = state.decision.as_ref().unwrap();
+                    assert!(
+                        matches!(&d.decision, case::Decision::Refuse { reasons } if !reasons.is_empty())
+                    );
+                    assert!(state.delivered.is_some());
+                }
+                K::Objected => assert_eq!(state.objections.len(), 1),
+                K::NearRelative => assert_eq!(state.near_relatives.len(), 1),
+                K::EmergencyPending => {
+                    assert!(state.emergency.as_ref().unwrap().help.is_some())
+                }
+                K::AwaitingMaterials => assert!(state.one_time_notice.is_some()),
+                _ => {}
+            }
+            // No full ID number in any event of the case.
+            for e in db
+                .store
+                .events_for(&system(), &format!("case:{}", c.case_id))
+                .await
+                .unwrap()
+            {
+                assert!(!has_full_id_number(&e.payload.to_string()), "{}", e.kind);
+            }
+        }
+    }
+    // Overdue and due soon, as the lists show them on the demo's first start.
+    let overdue = db
+        .store
+        .overdue_cases(&system(), None, anchor)
+        .await
+        .unwrap();
+    assert!(
+        overdue.len() >= 5,
+        "at least one overdue case per locality: {}",
+        overdue.len()
+    );
+    let soon = db.store.due_soon(&system(), None, anchor, 3).await.unwrap();
+    assert!(!soon.is_empty());
+    // The township caseworker of 珙泉镇 sees the cases of the township, and only those.
+    let gx = db
+        .store
+        .credentials("gongxian.caseworker")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .actor();
+    let listed = db
+        .store
+        .cases(&gx, &CaseFilter::default(), PageRequest::new(1, 200))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.total as usize,
+        cases.per_locality()[3].1,
+        "gongxian's cases"
+    );
+    assert!(db.store.verify_chain().await.unwrap().first_break.is_none());
+
+    // A second run (a later start) adds nothing.
+    let later = SeedOptions {
+        now: now + Duration::days(2),
+        ..options
+    };
+    let second = demo::seed_with(&*db.store, &later).await.unwrap();
+    assert!(second.cases.created.is_empty());
+    assert_eq!(second.cases.households_created, 0);
+    assert_eq!(second.cases.existing, cases.created.len());
+    let all = db
+        .store
+        .cases(&system(), &CaseFilter::default(), PageRequest::new(1, 200))
+        .await
+        .unwrap();
+    assert_eq!(all.total as usize, cases.created.len());
+    assert!(db.store.verify_chain().await.unwrap().first_break.is_none());
+}

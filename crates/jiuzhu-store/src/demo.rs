@@ -2,7 +2,8 @@
 //! the seed plans' delegation grants (from the procedure profiles) and about 2,000
 //! fictitious households. Every name has the form 姓 + 某 + one character
 //! (王某华), the customary mark of an anonymised person, so no demo record can be mistaken
-//! for a real one; ID numbers are generated with valid check characters.
+//! for a real one; ID numbers are generated with valid check characters. With
+//! [`SeedOptions::cases`], also cases at every stage in every locality ([`cases`]).
 
 use std::collections::HashSet;
 
@@ -18,6 +19,9 @@ use crate::auth::{Actor, hash_password};
 use crate::command::{Command, CommandContext};
 use crate::error::{Result, StoreError};
 use crate::model::{Division, NewGrant, NewHousehold, NewMember, NewUser};
+
+pub mod cases;
+pub use cases::{CaseSeedSummary, DemoCase, DemoCaseKind};
 
 /// The password of every demo account. Demo databases are for trying jiuzhu out only.
 pub const DEMO_PASSWORD: &str = "jiuzhu-demo";
@@ -64,6 +68,19 @@ pub struct DemoSummary {
     pub divisions_loaded: u64,
     /// Delegation grants created from the built-in profiles on this run.
     pub grants_created: usize,
+    /// The demo cases (empty unless [`SeedOptions::cases`]).
+    pub cases: CaseSeedSummary,
+}
+
+/// What [`seed_with`] prepares.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    /// Fictitious households `0..households`.
+    pub households: usize,
+    /// Also the demo cases at every stage in every locality (`serve --demo`).
+    pub cases: bool,
+    /// The moment the demo cases' dates count back from (normally the current time).
+    pub now: chrono::DateTime<Utc>,
 }
 
 /// The delegation grants the built-in procedure profiles imply for the townships in
@@ -250,6 +267,22 @@ pub fn households(villages: &[Division], n: usize, seed: u64) -> Result<Vec<NewH
 /// published password and demo households are fictitious, so they must never be added to
 /// a real database.
 pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSummary> {
+    seed_with(
+        store,
+        &SeedOptions {
+            households: households_wanted,
+            cases: false,
+            now: Utc::now(),
+        },
+    )
+    .await
+}
+
+/// [`seed`], and with `options.cases` the demo cases ([`cases::seed_cases`]): cases of
+/// every program at every stage in every seed locality, dated back from `options.now`;
+/// cases that exist already are not created again.
+pub async fn seed_with(store: &dyn Store, options: &SeedOptions) -> Result<DemoSummary> {
+    let households_wanted = options.households;
     let divisions = crate::divisions::parse(crate::divisions::BUILTIN)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let actor = Actor::system("demo");
@@ -258,7 +291,10 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
     let accounts = accounts(&divisions)?;
     if store.counts(&actor).await?.users > 0 {
         let mut any_demo = false;
-        for a in &accounts {
+        for a in accounts
+            .iter()
+            .chain(&cases::case_staff_accounts(&divisions)?)
+        {
             if store.credentials(&a.username).await?.is_some() {
                 any_demo = true;
                 break;
@@ -348,11 +384,17 @@ pub async fn seed(store: &dyn Store, households_wanted: usize) -> Result<DemoSum
             households_created += 1;
         }
     }
+    let cases = if options.cases {
+        cases::seed_cases(store, &divisions, options.now).await?
+    } else {
+        CaseSeedSummary::default()
+    };
     Ok(DemoSummary {
         accounts,
         households_created,
         divisions_loaded,
         grants_created,
+        cases,
     })
 }
 
@@ -384,8 +426,74 @@ mod tests {
         );
         let acc = accounts(&divisions).unwrap();
         assert_eq!(acc.len(), 40);
+        let extra = cases::case_staff_accounts(&divisions).unwrap();
+        assert_eq!(extra.len(), 5);
+        assert!(extra.iter().all(|a| a.username.ends_with(".caseworker2")
+            && !acc.iter().any(|b| b.username == a.username)));
         for a in &acc {
             assert!(a.role.fits(&a.division), "{} does not fit", a.username);
+        }
+    }
+
+    #[test]
+    fn demo_case_dates_stay_inside_the_calendar() {
+        use chrono::TimeZone;
+        let calendar = jiuzhu_domain::calendar::Calendar::builtin();
+        let last = *calendar.years().last().unwrap();
+        let now = Utc.with_ymd_and_hms(last, 11, 1, 2, 0, 0).unwrap();
+        // Early enough: the demo dates count back from now (local time).
+        assert_eq!(
+            cases::anchor(now, &calendar),
+            NaiveDate::from_ymd_opt(last, 11, 1)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap()
+        );
+        // Too close to the calendar's end (or past it): from the last day that leaves room.
+        for now in [
+            Utc.with_ymd_and_hms(last, 12, 20, 2, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(last + 3, 6, 1, 2, 0, 0).unwrap(),
+        ] {
+            let anchor = cases::anchor(now, &calendar);
+            assert_eq!(
+                anchor.date(),
+                NaiveDate::from_ymd_opt(last, 12, 31).unwrap()
+                    - chrono::Days::new(cases::CALENDAR_MARGIN_DAYS)
+            );
+        }
+    }
+
+    #[test]
+    fn demo_case_plans_follow_the_profiles() {
+        use cases::DemoCaseKind as K;
+        let profiles = ProfileSet::builtin().unwrap();
+        for (prefix, code) in LOCALITIES {
+            let county = match code {
+                "370900" => "370902",
+                c => c,
+            };
+            let profile = profiles
+                .profile_for(&DivisionCode::parse(county).unwrap())
+                .unwrap();
+            let plan = cases::plan(profile);
+            let has = |k: K| plan.iter().any(|c| c.kind == k);
+            assert_eq!(has(K::VillageReview), prefix == "lingwu", "{prefix}");
+            assert_eq!(has(K::PreCheck), prefix == "taian", "{prefix}");
+            assert_eq!(has(K::AboveCap), prefix == "gongxian", "{prefix}");
+            for c in &plan {
+                let rules = profile.program(c.program).unwrap();
+                if c.kind == K::Notice || c.kind == K::Objected {
+                    assert!(rules.steps.notice.before_decision, "{prefix} {}", c.program);
+                }
+            }
+            // 泰安 decides 低保 and 特困 without a notice.
+            if prefix == "taian" {
+                assert!(!plan.iter().any(|c| c.kind == K::Notice
+                    && matches!(
+                        c.program,
+                        jiuzhu_domain::Program::Dibao | jiuzhu_domain::Program::Tekun
+                    )));
+            }
         }
     }
 }

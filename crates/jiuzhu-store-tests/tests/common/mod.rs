@@ -38,6 +38,7 @@ macro_rules! all_conformance_tests {
             concurrent_grants_and_revocations_serialize,
             free_text_refuses_control_characters,
             password_change_and_deactivation_end_api_tokens,
+            demo_cases_cover_every_stage,
             failed_logins_keep_only_plausible_usernames,
             demo_seed_completes_an_interrupted_run_and_keeps_existing_grants,
             demo_seed_refuses_a_database_with_real_accounts,
