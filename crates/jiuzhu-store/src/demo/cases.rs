@@ -24,9 +24,7 @@ use jiuzhu_domain::case::{
     self, AUTHORIZATION, AppraisalOutcome, CommandBody, DecisionRequest, Kinship, MemberFacts,
     NewCase, Origin, Recommendation, RelatedCapacity, Stage, WithdrawReason,
 };
-use jiuzhu_domain::profile::{
-    AmountRule, Appraisal, EffectiveProfile, ProfileSet, ProgramRules, StepOrder,
-};
+use jiuzhu_domain::profile::{AmountRule, Appraisal, EffectiveProfile, ProgramRules, StepOrder};
 use jiuzhu_domain::schedule::Step;
 use jiuzhu_domain::{
     DivisionCode, DivisionLevel, Fen, IdNumber, PersonName, Program, Relation, Role,
@@ -334,9 +332,10 @@ pub async fn seed_cases(
     divisions: &[Division],
     now: DateTime<Utc>,
 ) -> Result<CaseSeedSummary> {
-    let profiles = ProfileSet::builtin()
-        .map_err(|e| StoreError::Invalid(format!("built-in profiles: {e}")))?;
-    let anchor = anchor(now, &Calendar::builtin());
+    // The store's rules: the installed profiles and the calendar with its imported years.
+    let rules = store.rules()?;
+    let profiles = &rules.profiles;
+    let anchor = anchor(now, &rules.calendar);
     let system = Actor::system("demo");
     let mut summary = CaseSeedSummary {
         anchor: Some(anchor),
