@@ -82,6 +82,12 @@ pub fn router(state: AppState) -> Router {
             "/public/status",
             get(public::status_form).post(public::status_submit),
         )
+        .route(
+            "/public/report",
+            get(public::report_form).post(public::report_submit),
+        )
+        .route("/reports", get(workbench::reports))
+        .route("/reports/{id}/answer", post(workbench::answer_report))
         .route("/todo", get(workbench::todo))
         .route("/cases", get(workbench::cases))
         .route(

@@ -270,3 +270,166 @@ pub(crate) async fn status_submit(
         }
     }
 }
+
+// ---- 异议/举报 ----------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ReportQuery {
+    division: Option<String>,
+    case: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public_report.html")]
+struct ReportPage {
+    nav: Option<Nav>,
+    division: String,
+    place: String,
+    kind: String,
+    case_number: String,
+    content: String,
+    contact: String,
+    error: Option<String>,
+    receipt: Option<(i64, String)>,
+}
+
+async fn place_name(state: &AppState, code: &str) -> Option<String> {
+    let code = DivisionCode::parse(code.trim()).ok()?;
+    if !matches!(
+        code.level(),
+        DivisionLevel::Township | DivisionLevel::Village
+    ) {
+        return None;
+    }
+    state
+        .store
+        .division(&code)
+        .await
+        .ok()
+        .flatten()
+        .map(|d| d.name)
+}
+
+/// `GET /public/report?division=CODE[&case=NUMBER]`: the objection / report form.
+pub(crate) async fn report_form(
+    State(state): State<AppState>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, WebError> {
+    let division = q.division.unwrap_or_default();
+    let place = place_name(&state, &division).await.ok_or_else(|| {
+        WebError::new(
+            StatusCode::NOT_FOUND,
+            "请从公示页面选择乡镇（街道）或村（社区）后再提出异议或举报",
+        )
+    })?;
+    let page = ReportPage {
+        nav: None,
+        division,
+        place,
+        kind: "objection".to_string(),
+        case_number: q.case.unwrap_or_default().chars().take(32).collect(),
+        content: String::new(),
+        contact: String::new(),
+        error: None,
+        receipt: None,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ReportForm {
+    division: String,
+    kind: String,
+    case_number: String,
+    content: String,
+    contact: String,
+}
+
+/// `POST /public/report`: records the objection or report for the township to answer;
+/// limited per client address.
+pub(crate) async fn report_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    f: Result<Form<ReportForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let f = f.map(|Form(f)| f).unwrap_or_default();
+    let place = place_name(&state, &f.division).await;
+    let mut page = ReportPage {
+        nav: None,
+        division: f.division.trim().to_string(),
+        place: place.clone().unwrap_or_default(),
+        kind: if f.kind == "report" {
+            "report"
+        } else {
+            "objection"
+        }
+        .to_string(),
+        case_number: f.case_number.chars().take(32).collect(),
+        content: f
+            .content
+            .chars()
+            .take(jiuzhu_store::MAX_REPORT_TEXT)
+            .collect(),
+        contact: f.contact.chars().take(100).collect(),
+        error: None,
+        receipt: None,
+    };
+    if !state.public_limit.allow(ip) {
+        page.error = Some("提交过于频繁，请15分钟后再试".to_string());
+        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
+    }
+    let Some(division) = place.and_then(|_| DivisionCode::parse(f.division.trim()).ok()) else {
+        page.error = Some("请从公示页面选择乡镇（街道）或村（社区）".to_string());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    };
+    let content = f.content.trim();
+    if content.is_empty() || content.chars().count() > jiuzhu_store::MAX_REPORT_TEXT {
+        page.error = Some(format!(
+            "请填写异议或举报的内容（不超过{}字）",
+            jiuzhu_store::MAX_REPORT_TEXT
+        ));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    let report = jiuzhu_store::NewPublicReport {
+        division,
+        kind: if f.kind == "report" {
+            jiuzhu_store::ReportKind::Report
+        } else {
+            jiuzhu_store::ReportKind::Objection
+        },
+        case_number: Some(f.case_number.clone()),
+        content: content.to_string(),
+        contact: Some(f.contact.clone()),
+    };
+    let key = format!(
+        "public:{}",
+        jiuzhu_store::auth::new_secret().map_err(WebError::from)?
+    );
+    let ctx = jiuzhu_store::CommandContext::new(Actor::system("public"), key, state.now());
+    match state
+        .store
+        .execute(&ctx, jiuzhu_store::Command::SubmitPublicReport(report))
+        .await
+    {
+        Ok(done) => match done.outcome {
+            jiuzhu_store::CommandOutcome::ReportSubmitted {
+                report_id,
+                due_date,
+            } => {
+                page.receipt = Some((report_id, fmt_date(due_date)));
+                page.content.clear();
+                page.contact.clear();
+                Ok(Html(page.render()?).into_response())
+            }
+            other => Err(WebError::from(jiuzhu_store::StoreError::Database(format!(
+                "unexpected outcome {other:?}"
+            )))),
+        },
+        Err(jiuzhu_store::StoreError::Invalid(_)) => {
+            page.error = Some("提交的内容无效（请勿包含特殊控制字符），请修改后重试".to_string());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1688,3 +1688,162 @@ pub(crate) async fn new_case_submit(
         },
     }
 }
+
+// ---- public reports (异议/举报) to answer ------------------------------------------------
+
+struct ReportRow {
+    id: i64,
+    kind: &'static str,
+    place: String,
+    case_number: String,
+    content: String,
+    contact: String,
+    submitted: String,
+    due: String,
+    overdue: bool,
+    answer: Option<String>,
+    answered: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    nav: Option<Nav>,
+    rows: Vec<ReportRow>,
+    open: usize,
+    overdue: usize,
+    may_answer: bool,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+fn may_answer(role: Role) -> bool {
+    matches!(
+        role,
+        Role::TownshipCaseworker
+            | Role::TownshipReviewer
+            | Role::TownshipHead
+            | Role::CountyAdmin
+            | Role::CountySupervisor
+    )
+}
+
+async fn reports_page(
+    state: &AppState,
+    s: &SessionUser,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
+    let actor = s.actor();
+    let reports = state.store.public_reports(&actor, false).await?;
+    let today = local_now(state).date();
+    let mut names: HashMap<String, String> = HashMap::new();
+    for r in &reports {
+        if !names.contains_key(r.division.as_str())
+            && let Ok(Some(d)) = state.store.division(&r.division).await
+        {
+            names.insert(r.division.to_string(), d.name);
+        }
+    }
+    let rows: Vec<ReportRow> = reports
+        .iter()
+        .map(|r| ReportRow {
+            id: r.id,
+            kind: r.kind.name_zh(),
+            place: names
+                .get(r.division.as_str())
+                .cloned()
+                .unwrap_or_else(|| r.division.to_string()),
+            case_number: r.case_number.clone().unwrap_or_default(),
+            content: r.content.clone(),
+            contact: r.contact.clone().unwrap_or_default(),
+            submitted: fmt_time(r.submitted_at),
+            due: fmt_date(r.due_date),
+            overdue: r.answer.is_none() && r.due_date < today,
+            answer: r.answer.clone(),
+            answered: r.answered_at.map(fmt_time).unwrap_or_default(),
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let view = ReportsPage {
+        nav: Nav::of(s),
+        open: rows.iter().filter(|r| r.answer.is_none()).count(),
+        overdue: rows.iter().filter(|r| r.overdue).count(),
+        rows,
+        may_answer: may_answer(s.user.role),
+        error,
+        notice,
+    };
+    Ok((status, Html(view.render()?)).into_response())
+}
+
+/// `GET /reports`: the objections and reports of my jurisdiction, unanswered first.
+pub(crate) async fn reports(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Query(q): Query<AnsweredQuery>,
+) -> Result<Response, WebError> {
+    let notice = q.answered.is_some().then(|| "已提交答复".to_string());
+    reports_page(&state, &s, None, notice).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AnsweredQuery {
+    answered: Option<String>,
+}
+
+/// `POST /reports/{id}/answer`
+pub(crate) async fn answer_report(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let data = FormData::parse(&body);
+    if !s.csrf_ok(&data.one("csrf")) {
+        return Err(WebError::csrf());
+    }
+    let id = parse_id(&id)?;
+    let answer = data.one("answer");
+    if answer.is_empty() {
+        return reports_page(&state, &s, Some("请填写答复内容".to_string()), None).await;
+    }
+    let key = data.one("key");
+    let key = if key.is_empty() {
+        new_secret().map_err(WebError::from)?
+    } else {
+        key
+    };
+    let ctx = CommandContext::new(s.actor(), format!("web:{key}"), state.now());
+    match state
+        .store
+        .execute(
+            &ctx,
+            Command::AnswerPublicReport {
+                report_id: id,
+                answer,
+            },
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/reports?answered=1").into_response()),
+        Err(StoreError::NotFound(_)) => {
+            Err(WebError::new(StatusCode::NOT_FOUND, "未找到该异议或举报"))
+        }
+        Err(e) => match refusal_zh(&e) {
+            Some(m) => {
+                let m = if matches!(e, StoreError::Conflict(_)) {
+                    "该件已答复，不能重复答复".to_string()
+                } else {
+                    m
+                };
+                reports_page(&state, &s, Some(m), None).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "delegation", include_str!("../migrations/0003_delegation.sql")),
     (4, "audit_guards", include_str!("../migrations/0004_audit_guards.sql")),
     (5, "cases", include_str!("../migrations/0005_cases.sql")),
+    (
+        6,
+        "public_reports",
+        include_str!("../migrations/0006_public_reports.sql"),
+    ),
 ];
 
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {

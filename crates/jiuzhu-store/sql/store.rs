@@ -25,16 +25,16 @@ use jiuzhu_domain::{DivisionCode, Fen, IdNumber, PersonName, Program, Relation, 
 use jiuzhu_store::command::check_idempotency_key;
 use jiuzhu_store::error::DUPLICATE_APPLICATION;
 use jiuzhu_store::event::{ChainBreak, ChainVerifier, GENESIS_HASH, SYSTEM_CHAIN, event_time};
-use jiuzhu_store::model::{check_text, check_username};
+use jiuzhu_store::model::{MAX_REPORT_TEXT, check_text, check_username};
 use std::sync::Arc;
 
 use jiuzhu_store::Rules;
 use jiuzhu_store::{
     Actor, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts, Division,
     EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent,
-    NewGrant, NewHousehold, NewSession, NewUser, Page, PageRequest, PublicEntry, PublicKind,
-    PublicStatus, Result, Scope, Session, Store, StoreError, User, UserCredentials, VerifyReport,
-    policy,
+    NewGrant, NewHousehold, NewPublicReport, NewSession, NewUser, Page, PageRequest, PublicEntry,
+    PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store, StoreError,
+    User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -157,6 +157,19 @@ const CASE_COLUMNS: &str = "id, number, program, township_code, village_code, ho
      stage, open, version, next_due_date, next_deadline, opened_at, updated_at";
 const EVENT_COLUMNS: &str = "chain, seq, kind, subject, occurred_at, actor, actor_role, \
      actor_division, idempotency_key, payload, prev_hash, hash";
+
+/// A free text that may span lines (a report, an answer): trimmed, `\r\n` as `\n`, no
+/// other control characters.
+fn multiline(field: &str, text: &str) -> Result<String> {
+    let text = text.trim().replace("\r\n", "\n");
+    if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n') {
+        return Err(StoreError::Invalid(format!(
+            "{field} must not contain control characters (found U+{:04X})",
+            u32::from(c)
+        )));
+    }
+    Ok(text)
+}
 
 /// Local time (Asia/Shanghai, UTC+8 all year) of an instant.
 fn local_time(at: DateTime<Utc>) -> NaiveDateTime {
@@ -581,6 +594,10 @@ impl SqlStore {
                 case_id,
                 case_command,
             } => Self::case_command(tx, ctx, rules, case_id, case_command).await,
+            Command::SubmitPublicReport(r) => Self::submit_public_report(tx, ctx, rules, r).await,
+            Command::AnswerPublicReport { report_id, answer } => {
+                Self::answer_public_report(tx, ctx, report_id, answer).await
+            }
         }
     }
 
@@ -887,6 +904,171 @@ impl SqlStore {
                     "role": new.role,
                     "division": new.division,
                 }),
+            )],
+        ))
+    }
+
+    /// 异议/举报 from the public form: stored with its answer deadline; the event carries
+    /// the content's SHA-256 and length, not the text (it may name people) nor the contact.
+    async fn submit_public_report(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        rules: &Rules,
+        r: NewPublicReport,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        policy::submit_public_report(&ctx.actor)?;
+        let content = multiline("content", &r.content)?;
+        let content = content.as_str();
+        if content.is_empty() {
+            return Err(StoreError::Invalid("the report is empty".to_string()));
+        }
+        if content.chars().count() > MAX_REPORT_TEXT {
+            return Err(StoreError::Invalid(format!(
+                "the report is longer than {MAX_REPORT_TEXT} characters"
+            )));
+        }
+        let contact = r
+            .contact
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| c.chars().take(100).collect::<String>());
+        let township = match r.division.level() {
+            jiuzhu_domain::DivisionLevel::Township => r.division.clone(),
+            jiuzhu_domain::DivisionLevel::Village => r
+                .division
+                .parent()
+                .ok_or_else(|| StoreError::Invalid(format!("{} has no township", r.division)))?,
+            _ => {
+                return Err(StoreError::Invalid(format!(
+                    "{} is not a township or village",
+                    r.division
+                )));
+            }
+        };
+        if !Self::division_exists(tx, &r.division).await? {
+            return Err(StoreError::Invalid(format!(
+                "{} is not in the jurisdiction table",
+                r.division
+            )));
+        }
+        let county = r.division.county_prefix().to_string();
+        let county_code = DivisionCode::parse(&county).map_err(|e| corrupt("county code", e))?;
+        let period = rules
+            .profiles
+            .profile_for(&county_code)
+            .map(|p| p.supervision.report_answer)
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("no procedure profile governs county {county}"))
+            })?;
+        let due = jiuzhu_domain::deadline::due(local_time(ctx.now), period, &rules.calendar)
+            .map_err(|e| StoreError::Invalid(format!("the answer deadline: {e}")))?
+            .date;
+        let case_number = r
+            .case_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| n.chars().take(32).collect::<String>());
+        let id = Self::next_id(tx, "public_report").await?;
+        sqlx::query(
+            "INSERT INTO public_reports (county_code, id, township_code, division_code, kind, \
+             case_number, content, contact, submitted_at, due_date) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&county)
+        .bind(id)
+        .bind(township.as_str())
+        .bind(r.division.as_str())
+        .bind(r.kind.as_str())
+        .bind(&case_number)
+        .bind(content)
+        .bind(&contact)
+        .bind(ctx.now)
+        .bind(due)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let digest = jiuzhu_store::event::sha256_hex(content.as_bytes());
+        Ok((
+            county,
+            CommandOutcome::ReportSubmitted {
+                report_id: id,
+                due_date: due,
+            },
+            vec![NewEvent::new(
+                "report.submitted",
+                format!("report:{id}"),
+                json!({
+                    "kind": r.kind,
+                    "division": r.division,
+                    "township": township,
+                    "case_number": case_number,
+                    "content_sha256": digest,
+                    "content_chars": content.chars().count(),
+                    "due_date": due,
+                }),
+            )],
+        ))
+    }
+
+    async fn answer_public_report(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        report_id: i64,
+        answer: String,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let row = sqlx::query(
+            "SELECT county_code, township_code, answer FROM public_reports WHERE id = $1",
+        )
+        .bind(report_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("report {report_id}")))?;
+        let township = division_col(&row, "township_code")?;
+        if !ctx.actor.scope().contains(&township) {
+            return Err(StoreError::NotFound(format!("report {report_id}")));
+        }
+        policy::answer_public_report(&ctx.actor, &township)?;
+        let existing: Option<String> = get(&row, "answer")?;
+        if existing.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "report {report_id} is already answered"
+            )));
+        }
+        let answer = multiline("answer", &answer)?;
+        let answer = answer.as_str();
+        if answer.is_empty() || answer.chars().count() > MAX_REPORT_TEXT {
+            return Err(StoreError::Invalid(format!(
+                "the answer must have 1 to {MAX_REPORT_TEXT} characters"
+            )));
+        }
+        let Actor::User(user) = &ctx.actor else {
+            return Err(StoreError::Forbidden(
+                "a report is answered by a person".to_string(),
+            ));
+        };
+        sqlx::query(
+            "UPDATE public_reports SET answer = $2, answered_by = $3, answered_at = $4 \
+             WHERE id = $1 AND answer IS NULL",
+        )
+        .bind(report_id)
+        .bind(answer)
+        .bind(user.id)
+        .bind(ctx.now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let county: String = get(&row, "county_code")?;
+        let digest = jiuzhu_store::event::sha256_hex(answer.as_bytes());
+        Ok((
+            county,
+            CommandOutcome::ReportAnswered { report_id },
+            vec![NewEvent::new(
+                "report.answered",
+                format!("report:{report_id}"),
+                json!({ "answer_sha256": digest, "answer_chars": answer.chars().count() }),
             )],
         ))
     }
@@ -1812,6 +1994,43 @@ impl Store for SqlStore {
         })
     }
 
+    async fn public_reports(&self, actor: &Actor, open_only: bool) -> Result<Vec<PublicReport>> {
+        let rows = sqlx::query(
+            "SELECT id, township_code, division_code, kind, case_number, content, contact, \
+             submitted_at, due_date, answer, answered_by, answered_at FROM public_reports \
+             WHERE township_code LIKE $1 AND (answer IS NULL OR $2) \
+             ORDER BY (answer IS NOT NULL), id DESC LIMIT 1000",
+        )
+        .bind(actor.scope().like_pattern())
+        .bind(!open_only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = get(r, "kind")?;
+                Ok(PublicReport {
+                    id: get(r, "id")?,
+                    township: division_col(r, "township_code")?,
+                    division: division_col(r, "division_code")?,
+                    kind: if kind == "report" {
+                        ReportKind::Report
+                    } else {
+                        ReportKind::Objection
+                    },
+                    case_number: get(r, "case_number")?,
+                    content: get(r, "content")?,
+                    contact: get(r, "contact")?,
+                    submitted_at: get(r, "submitted_at")?,
+                    due_date: get(r, "due_date")?,
+                    answer: get(r, "answer")?,
+                    answered_by: get(r, "answered_by")?,
+                    answered_at: get(r, "answered_at")?,
+                })
+            })
+            .collect()
+    }
+
     async fn public_board(
         &self,
         within: &DivisionCode,
@@ -2013,6 +2232,20 @@ impl Store for SqlStore {
             }
             "case" => {
                 self.case(actor, id).await?;
+            }
+            "report" => {
+                let township: Option<String> =
+                    sqlx::query_scalar("SELECT township_code FROM public_reports WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                let visible = township
+                    .and_then(|t| DivisionCode::parse(&t).ok())
+                    .is_some_and(|t| actor.scope().contains(&t));
+                if !visible {
+                    return Err(StoreError::NotFound(format!("report {id}")));
+                }
             }
             "grant" => {
                 let visible = self.grants(actor, None, None).await?;

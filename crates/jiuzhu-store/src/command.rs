@@ -85,6 +85,10 @@ pub enum Command {
         case_id: Option<i64>,
         case_command: jiuzhu_domain::case::Command,
     },
+    /// 异议/举报 from the public form (run by the system actor for the anonymous public).
+    SubmitPublicReport(crate::model::NewPublicReport),
+    /// 答复 the township's (or county's) answer to a public report.
+    AnswerPublicReport { report_id: i64, answer: String },
 }
 
 impl Command {
@@ -98,6 +102,8 @@ impl Command {
             Command::GrantDelegation(_) => "grant_delegation",
             Command::RevokeDelegation { .. } => "revoke_delegation",
             Command::Case { .. } => "case",
+            Command::SubmitPublicReport(_) => "submit_public_report",
+            Command::AnswerPublicReport { .. } => "answer_public_report",
         }
     }
 
@@ -139,6 +145,13 @@ pub enum CommandOutcome {
         version: u64,
         stage: jiuzhu_domain::case::Stage,
         events: Vec<String>,
+    },
+    ReportSubmitted {
+        report_id: i64,
+        due_date: NaiveDate,
+    },
+    ReportAnswered {
+        report_id: i64,
     },
 }
 

@@ -69,6 +69,11 @@ impl EventRecord {
     }
 }
 
+/// Hex SHA-256 of some bytes: the digest events record of texts they do not carry.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Timestamps are stored with microsecond precision by both backends; truncate before
 /// hashing so that what is hashed is exactly what is read back.
 pub fn event_time(now: DateTime<Utc>) -> DateTime<Utc> {

@@ -27,7 +27,7 @@ pub use model::*;
 pub use rules::Rules;
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -179,6 +179,9 @@ pub trait Store: Send + Sync {
     async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>>;
 
     // ---- public (no login) -------------------------------------------------------------
+
+    /// 异议/举报 in the actor's jurisdiction, unanswered first, then newest first.
+    async fn public_reports(&self, actor: &Actor, open_only: bool) -> Result<Vec<PublicReport>>;
 
     /// 公示栏: the notices running on `today`, the posted approvals and, where the county
     /// discloses recipients permanently, the current recipients, of cases under `within`

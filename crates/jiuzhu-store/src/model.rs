@@ -434,3 +434,62 @@ pub struct PublicStatus {
     /// 批准 / 不予批准 once decided.
     pub decided: Option<bool>,
 }
+
+/// 异议 an objection to a notice or a recipient, or 举报 a report of misconduct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    Objection,
+    Report,
+}
+
+impl ReportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Objection => "objection",
+            ReportKind::Report => "report",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            ReportKind::Objection => "异议",
+            ReportKind::Report => "举报",
+        }
+    }
+}
+
+/// Longest text of a public report and of its answer, in characters.
+pub const MAX_REPORT_TEXT: usize = 2000;
+
+/// A report from the public form, as submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPublicReport {
+    /// The township or village it concerns (the township answers).
+    pub division: DivisionCode,
+    pub kind: ReportKind,
+    /// The case number on the notice, where the report is about one.
+    pub case_number: Option<String>,
+    pub content: String,
+    /// A phone number or address for the answer (never shown in public, never in the log).
+    #[serde(skip_serializing)]
+    pub contact: Option<String>,
+}
+
+/// A report and its answer, for the staff who must answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicReport {
+    pub id: i64,
+    pub township: DivisionCode,
+    pub division: DivisionCode,
+    pub kind: ReportKind,
+    pub case_number: Option<String>,
+    pub content: String,
+    pub contact: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    /// 答复期限 the township answers by this day.
+    pub due_date: NaiveDate,
+    pub answer: Option<String>,
+    pub answered_by: Option<i64>,
+    pub answered_at: Option<DateTime<Utc>>,
+}

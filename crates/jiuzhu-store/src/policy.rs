@@ -83,3 +83,32 @@ pub fn manage_delegation(actor: &Actor, township: &DivisionCode) -> Result<()> {
         Actor::User(_) => forbidden("only a county administrator can grant or revoke delegation"),
     }
 }
+
+/// Submitting a public report: only the system actor, on behalf of the anonymous public.
+pub fn submit_public_report(actor: &Actor) -> Result<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(_) => forbidden("public reports come from the public form"),
+    }
+}
+
+/// Answering a public report concerning `township`: the township's caseworkers, reviewers
+/// and head, or the county's administrator and supervisor, inside their jurisdiction.
+pub fn answer_public_report(actor: &Actor, township: &DivisionCode) -> Result<()> {
+    match actor {
+        Actor::System { .. } => forbidden("a report is answered by a person"),
+        Actor::User(u)
+            if matches!(
+                u.role,
+                Role::TownshipCaseworker
+                    | Role::TownshipReviewer
+                    | Role::TownshipHead
+                    | Role::CountyAdmin
+                    | Role::CountySupervisor
+            ) =>
+        {
+            actor.scope().require(township, "township")
+        }
+        Actor::User(u) => forbidden(format!("role {} does not answer public reports", u.role)),
+    }
+}

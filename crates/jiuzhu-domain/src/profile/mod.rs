@@ -236,6 +236,8 @@ pub struct Supervision {
     /// 培训 minimum training sessions per year for village and township staff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_per_year_min: Option<u32>,
+    /// 答复期限 a public objection or report is answered within this period.
+    pub report_answer: Period,
 }
 
 /// 资金发放 rosters and disbursement.

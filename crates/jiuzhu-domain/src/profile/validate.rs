@@ -113,6 +113,7 @@ pub(super) fn validate(p: &EffectiveProfile, file: &str, text: &str) -> Result<(
 
     let s = &p.supervision;
     cx.percent("supervision.spot_check_percent", s.spot_check_percent)?;
+    cx.days_not_hours("supervision.report_answer", Some(s.report_answer))?;
     if let Some(v) = s.ledger_consistency_min_percent {
         cx.percent("supervision.ledger_consistency_min_percent", v)?;
     }

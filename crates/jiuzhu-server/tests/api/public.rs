@@ -207,3 +207,143 @@ async fn the_board_shows_masked_notices_and_the_status_lookup_answers() {
     assert!(limited, "the lookup is rate limited");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_objection_from_the_board_is_answered_by_the_township() {
+    let app = spawn_app().await;
+    let anonymous = client();
+    let form = anonymous
+        .get(app.url(&format!("/public/report?division={GX_OWN_VILLAGE}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    // Empty content: refused, what was typed kept.
+    let res = anonymous
+        .post(app.url("/public/report"))
+        .form(&[
+            ("division", GX_OWN_VILLAGE),
+            ("kind", "objection"),
+            ("case_number", "511526-2026-000001"),
+            ("content", "  "),
+            ("contact", "13800000000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("value=\"13800000000\""));
+    let res = anonymous
+        .post(app.url("/public/report"))
+        .form(&[
+            ("division", GX_OWN_VILLAGE),
+            ("kind", "objection"),
+            ("case_number", "511526-2026-000001"),
+            (
+                "content",
+                "该户家中有营运车辆，收入未如实申报。\r\n请核实。",
+            ),
+            ("contact", "13800000000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"report-receipt\""), "{html}");
+
+    // The township's caseworker sees it with its deadline; another county does not.
+    let cw = app.logged_in("gongxian.caseworker").await;
+    let page = cw
+        .get(app.url("/reports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("营运车辆"), "{page}");
+    assert!(
+        page.contains("13800000000"),
+        "staff see the contact for the answer"
+    );
+    let lingwu = app.logged_in("lingwu.caseworker").await;
+    let other = lingwu
+        .get(app.url("/reports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!other.contains("营运车辆"));
+    // The audit log has the report's digest, not its text or the contact.
+    let reports = app
+        .db
+        .store
+        .public_reports(&app.actor("gongxian.admin").await, true)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 1);
+    let id = reports[0].id;
+    let events = app
+        .db
+        .store
+        .events_for(&app.actor("gongxian.admin").await, &format!("report:{id}"))
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let payload = events[0].payload.to_string();
+    assert!(
+        !payload.contains("营运车辆") && !payload.contains("13800000000"),
+        "{payload}"
+    );
+    assert!(payload.contains("content_sha256"));
+
+    // The answer: CSRF from the page, recorded once.
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let answer = |text: &'static str| {
+        let csrf = csrf.clone();
+        let cw = cw.clone();
+        let url = app.url(&format!("/reports/{id}/answer"));
+        async move {
+            cw.post(url)
+                .form(&[("csrf", csrf.as_str()), ("key", "a1"), ("answer", text)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = answer("经入户核实，该车辆为亲属所有，已向反映人说明。").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = cw
+        .get(app.url("/reports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("经入户核实"), "{page}");
+    assert!(page.contains("id=\"reports-open\">0<"), "{page}");
+    let res = cw
+        .post(app.url(&format!("/reports/{id}/answer")))
+        .form(&[("csrf", csrf.as_str()), ("key", "a2"), ("answer", "再答复")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("已答复"));
+    // The village assistant may not answer.
+    let assistant = app.logged_in("gongxian.assistant").await;
+    let page = assistant
+        .get(app.url("/reports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("提交答复"));
+    app.cleanup().await;
+}
