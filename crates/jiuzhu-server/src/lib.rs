@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod county;
 mod docs;
 mod error;
 mod public;
@@ -88,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/reports", get(workbench::reports))
         .route("/reports/{id}/answer", post(workbench::answer_report))
+        .route("/dashboard", get(county::dashboard))
+        .route("/grants", get(county::grants).post(county::grant_submit))
+        .route("/grants/{id}/revoke", post(county::revoke_submit))
+        .route("/profile", get(county::profile))
         .route("/todo", get(workbench::todo))
         .route("/cases", get(workbench::cases))
         .route(

@@ -74,7 +74,7 @@ fn parse_id(raw: &str) -> Result<i64, WebError> {
 pub(crate) struct FormData(HashMap<String, Vec<String>>);
 
 impl FormData {
-    fn parse(body: &[u8]) -> FormData {
+    pub(crate) fn parse(body: &[u8]) -> FormData {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in form_urlencoded::parse(body) {
             map.entry(k.into_owned()).or_default().push(v.into_owned());
@@ -82,7 +82,7 @@ impl FormData {
         FormData(map)
     }
 
-    fn one(&self, name: &str) -> String {
+    pub(crate) fn one(&self, name: &str) -> String {
         self.0
             .get(name)
             .and_then(|v| v.first())

@@ -30,11 +30,11 @@ use std::sync::Arc;
 
 use jiuzhu_store::Rules;
 use jiuzhu_store::{
-    Actor, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts, Division,
-    EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member, NewEvent,
-    NewGrant, NewHousehold, NewPublicReport, NewSession, NewUser, Page, PageRequest, PublicEntry,
-    PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store, StoreError,
-    User, UserCredentials, VerifyReport, policy,
+    Actor, CaseFact, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts,
+    Division, EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member,
+    NewEvent, NewGrant, NewHousehold, NewPublicReport, NewSession, NewUser, Page, PageRequest,
+    PublicEntry, PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store,
+    StoreError, User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -2026,6 +2026,37 @@ impl Store for SqlStore {
                     answer: get(r, "answer")?,
                     answered_by: get(r, "answered_by")?,
                     answered_at: get(r, "answered_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn case_facts(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+    ) -> Result<Vec<CaseFact>> {
+        let rows = sqlx::query(
+            "SELECT state, open, next_deadline FROM cases \
+             WHERE village_code LIKE $1 AND village_code LIKE $2",
+        )
+        .bind(actor.scope().like_pattern())
+        .bind(Scope::within(within).like_pattern())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let state: Json<CaseState> = get(r, "state")?;
+                let s = state.0;
+                Ok(CaseFact {
+                    program: s.header.program,
+                    township: s.header.township.clone(),
+                    opened_on: s.opened.at.date(),
+                    decided_on: s.decision.as_ref().map(|d| d.signed.at.date()),
+                    approved: s.decision.as_ref().map(|d| d.decision.is_approve()),
+                    open: get(r, "open")?,
+                    next_deadline: get(r, "next_deadline")?,
                 })
             })
             .collect()

@@ -178,6 +178,13 @@ pub trait Store: Send + Sync {
     /// Events about `subject` (e.g. `household:12`, `case:3`: a case's timeline) visible to the actor, oldest first.
     async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>>;
 
+    /// The dashboard's facts of every case in the actor's jurisdiction (under `within`).
+    async fn case_facts(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+    ) -> Result<Vec<CaseFact>>;
+
     // ---- public (no login) -------------------------------------------------------------
 
     /// 异议/举报 in the actor's jurisdiction, unanswered first, then newest first.

@@ -493,3 +493,18 @@ pub struct PublicReport {
     pub answered_by: Option<i64>,
     pub answered_at: Option<DateTime<Utc>>,
 }
+
+/// What the dashboard counts of one case (the facts come from the case's state).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFact {
+    pub program: Program,
+    pub township: DivisionCode,
+    /// Local date the case was opened.
+    pub opened_on: NaiveDate,
+    /// Local date of the (last) decision.
+    pub decided_on: Option<NaiveDate>,
+    pub approved: Option<bool>,
+    pub open: bool,
+    /// The local moment after which the case is overdue, if it has an open step.
+    pub next_deadline: Option<NaiveDateTime>,
+}
