@@ -70,12 +70,17 @@ async fn start_chromedriver() -> (Driver, String) {
     (driver, url)
 }
 
-async fn browser(driver_url: &str) -> WebDriver {
+/// A headless Chromium session and its profile directory (removed by the caller).
+async fn browser(driver_url: &str) -> (WebDriver, PathBuf) {
     let mut caps = DesiredCapabilities::chrome();
     if let Ok(bin) = std::env::var("CHROMIUM") {
         caps.set_binary(&bin).unwrap();
     }
-    let profile = std::env::temp_dir().join(format!("jiuzhu-e2e-profile-{}", std::process::id()));
+    // One profile directory per browser: tests run in parallel in one process.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let profile =
+        std::env::temp_dir().join(format!("jiuzhu-e2e-profile-{}-{n}", std::process::id()));
     for arg in [
         "--headless=new",
         "--no-sandbox",
@@ -92,9 +97,10 @@ async fn browser(driver_url: &str) -> WebDriver {
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.display()))
         .unwrap();
-    WebDriver::new(driver_url, caps)
+    let driver = WebDriver::new(driver_url, caps)
         .await
-        .expect("start a Chromium session")
+        .expect("start a Chromium session");
+    (driver, profile)
 }
 
 async fn actor(store: &dyn Store, username: &str) -> Actor {
@@ -159,7 +165,7 @@ async fn caseworker_and_county_admin_see_only_their_jurisdiction() {
         let _ = stopped.await;
     }));
     let (_chromedriver, driver_url) = start_chromedriver().await;
-    let driver = browser(&driver_url).await;
+    let (driver, profile) = browser(&driver_url).await;
     let shots = screenshot_dir();
 
     let result = async {
@@ -283,8 +289,403 @@ async fn caseworker_and_county_admin_see_only_their_jurisdiction() {
         let _ = driver.screenshot(&shots.join("failure.png")).await;
     }
     driver.quit().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
     let _ = stop.send(());
     let _ = server.await;
     db.cleanup().await;
     result.expect("browser scenario");
+}
+
+// ---- the whole procedure in the browser ---------------------------------------------------
+
+/// Sets an input's value through the page (date-time inputs take no typed text portably).
+async fn set_value(driver: &WebDriver, css: &str, value: &str) -> WebDriverResult<()> {
+    let el = driver.find(By::Css(css)).await?;
+    driver
+        .execute(
+            "arguments[0].value = arguments[1];",
+            vec![el.to_json()?, serde_json::Value::String(value.to_string())],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Opens the step's form on the case page, lets `fill` fill it, submits it and waits for the
+/// case page to confirm the step.
+async fn step_form(
+    driver: &WebDriver,
+    base: &str,
+    case: i64,
+    kind: &str,
+    at: &str,
+    fill: &[(&str, &str)],
+    checks: &[(&str, &str)],
+) -> WebDriverResult<()> {
+    eprintln!("step {kind} at {at}");
+    driver.goto(format!("{base}/cases/{case}")).await?;
+    let form = format!("#act-{kind}");
+    driver
+        .find(By::Css(format!("{form} summary")))
+        .await?
+        .click()
+        .await?;
+    for (name, value) in fill {
+        let css = format!("{form} [name='{name}']");
+        let el = driver.find(By::Css(&css)).await?;
+        if el.attr("type").await?.as_deref() == Some("month") {
+            set_value(driver, &css, value).await?;
+        } else if el.tag_name().await? == "select" {
+            el.find(By::Css(format!("option[value='{value}']")))
+                .await?
+                .click()
+                .await?;
+        } else {
+            el.send_keys(*value).await?;
+        }
+    }
+    for (name, value) in checks {
+        driver
+            .find(By::Css(format!(
+                "{form} input[name='{name}'][value='{value}']"
+            )))
+            .await?
+            .click()
+            .await?;
+    }
+    set_value(driver, &format!("{form} [name='at']"), at).await?;
+    driver
+        .find(By::Css(format!("{form} button.submit")))
+        .await?
+        .click()
+        .await?;
+    driver.query(By::Css("p.ok")).first().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_masked() {
+    if !enabled() {
+        return;
+    }
+    let db = TestDb::sqlite().await;
+    seed(&*db.store, 60).await.unwrap();
+    let household = {
+        use jiuzhu_domain::{DivisionCode, IdNumber, PersonName, Relation};
+        use jiuzhu_store::{Command, CommandContext, CommandOutcome, NewHousehold, NewMember};
+        let done = db
+            .store
+            .execute(
+                &CommandContext::new(Actor::system("e2e"), "e2e:household", chrono::Utc::now()),
+                Command::RegisterHousehold(NewHousehold {
+                    division: DivisionCode::parse("511526100205").unwrap(),
+                    address: "珙泉镇测试村1组".to_string(),
+                    members: vec![NewMember {
+                        name: PersonName::parse("李某芳").unwrap(),
+                        id_number: IdNumber::from_parts(
+                            "511526",
+                            chrono::NaiveDate::from_ymd_opt(1961, 3, 9).unwrap(),
+                            123,
+                        )
+                        .unwrap(),
+                        relation: Relation::Head,
+                    }],
+                    demo: false,
+                }),
+            )
+            .await
+            .unwrap();
+        match done.outcome {
+            CommandOutcome::HouseholdRegistered { household_id } => household_id,
+            other => panic!("{other:?}"),
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, AppState::new(db.store.clone()), async {
+        let _ = stopped.await;
+    }));
+    let (_chromedriver, driver_url) = start_chromedriver().await;
+    let (driver, profile) = browser(&driver_url).await;
+    let shots = screenshot_dir();
+    let uid = |a: Actor| match a {
+        Actor::User(u) => u.id.to_string(),
+        _ => unreachable!(),
+    };
+    let cw_id = uid(actor(&*db.store, "gongxian.caseworker").await);
+    let assistant_id = uid(actor(&*db.store, "gongxian.assistant").await);
+
+    let result = async {
+        // The caseworker: household → 提出救助申请 → 低保, two materials missing.
+        login(&driver, &base, "gongxian.caseworker").await?;
+        driver
+            .goto(format!("{base}/households/{household}"))
+            .await?;
+        driver
+            .find(By::Id("new-application"))
+            .await?
+            .click()
+            .await?;
+        driver
+            .find(By::Css("#new-program option[value='dibao']"))
+            .await?
+            .click()
+            .await?;
+        driver
+            .find(By::Css("form.filter button"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Id("new-case")).first().await?;
+        for key in ["application_form", "verification_authorization"] {
+            driver
+                .find(By::Css(format!(
+                    "#new-case input[name='materials'][value='{key}']"
+                )))
+                .await?
+                .click()
+                .await?;
+        }
+        set_value(&driver, "#new-case [name='at']", "2026-10-12T09:00").await?;
+        driver
+            .screenshot(&shots.join("new-application.png"))
+            .await?;
+        driver
+            .find(By::Css("#new-case button.submit"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        let url = driver.current_url().await?;
+        let case: i64 = url
+            .path()
+            .trim_start_matches("/cases/")
+            .parse()
+            .expect("case id in the address");
+        assert_eq!(text(&driver, "case-stage").await, "待补正材料");
+        assert!(
+            driver.source().await?.contains("✘ 诚信声明"),
+            "the one-time notice"
+        );
+        step_form(
+            &driver,
+            &base,
+            case,
+            "submit_materials",
+            "2026-10-13T09:00",
+            &[],
+            &[
+                ("materials", "integrity_statement"),
+                ("materials", "identity_documents"),
+            ],
+        )
+        .await?;
+        step_form(
+            &driver,
+            &base,
+            case,
+            "request_check",
+            "2026-10-13T10:00",
+            &[],
+            &[],
+        )
+        .await?;
+        logout(&driver, &base).await?;
+
+        login(&driver, &base, "gongxian.verifier").await?;
+        step_form(
+            &driver,
+            &base,
+            case,
+            "record_check_result",
+            "2026-10-14T10:00",
+            &[("summary", "收入、财产均在规定范围内")],
+            &[("passed", "true")],
+        )
+        .await?;
+        logout(&driver, &base).await?;
+
+        login(&driver, &base, "gongxian.caseworker").await?;
+        driver.goto(format!("{base}/cases/{case}")).await?;
+        driver
+            .find(By::Css("#act-record_home_visit summary"))
+            .await?
+            .click()
+            .await?;
+        // A wrong income is shown next to its field, with the typed value kept.
+        for id in [&cw_id, &assistant_id] {
+            driver
+                .find(By::Css(format!(
+                    "#act-record_home_visit input[name='investigators'][value='{id}']"
+                )))
+                .await?
+                .click()
+                .await?;
+        }
+        driver
+            .find(By::Css("#act-record_home_visit input[name='m1_lives']"))
+            .await?
+            .click()
+            .await?;
+        driver
+            .find(By::Css("#act-record_home_visit [name='m1_income']"))
+            .await?
+            .send_keys("三百")
+            .await?;
+        driver
+            .find(By::Css("#act-record_home_visit [name='findings']"))
+            .await?
+            .send_keys("家庭收入低于当地低保标准")
+            .await?;
+        set_value(
+            &driver,
+            "#act-record_home_visit [name='at']",
+            "2026-10-15T09:00",
+        )
+        .await?;
+        driver
+            .find(By::Css("#act-record_home_visit button.submit"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css(".field-error")).first().await?;
+        driver.screenshot(&shots.join("field-error.png")).await?;
+        let income = driver
+            .find(By::Css("#act-record_home_visit [name='m1_income']"))
+            .await?;
+        assert_eq!(income.value().await?.as_deref(), Some("三百"));
+        income.clear().await?;
+        income.send_keys("300").await?;
+        set_value(
+            &driver,
+            "#act-record_home_visit [name='at']",
+            "2026-10-15T09:00",
+        )
+        .await?;
+        driver
+            .find(By::Css("#act-record_home_visit button.submit"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        logout(&driver, &base).await?;
+
+        login(&driver, &base, "gongxian.reviewer").await?;
+        step_form(
+            &driver,
+            &base,
+            case,
+            "sign_review",
+            "2026-10-16T09:00",
+            &[("opinion", "经审核，符合条件，拟批准")],
+            &[("recommendation", "approve")],
+        )
+        .await?;
+        logout(&driver, &base).await?;
+
+        login(&driver, &base, "gongxian.caseworker").await?;
+        step_form(
+            &driver,
+            &base,
+            case,
+            "post_notice",
+            "2026-10-16T15:00",
+            &[],
+            &[],
+        )
+        .await?;
+        step_form(
+            &driver,
+            &base,
+            case,
+            "end_notice",
+            "2026-10-26T09:00",
+            &[],
+            &[],
+        )
+        .await?;
+        logout(&driver, &base).await?;
+
+        // The township head: the worklist, then the decision with the amount computed.
+        login(&driver, &base, "gongxian.head").await?;
+        driver.goto(format!("{base}/todo")).await?;
+        driver.screenshot(&shots.join("worklist-head.png")).await?;
+        assert!(driver.source().await?.contains(&format!("/cases/{case}")));
+        step_form(
+            &driver,
+            &base,
+            case,
+            "decide",
+            "2026-10-26T15:00",
+            &[("standard", "rural"), ("start_month", "2026-10")],
+            &[("decision", "approve")],
+        )
+        .await?;
+        let page = driver.source().await?;
+        driver.screenshot(&shots.join("case-decided.png")).await?;
+        assert!(
+            page.contains("批准：300.00元"),
+            "decision with the computed amount"
+        );
+        assert_eq!(text(&driver, "case-stage").await, "已作出决定");
+        driver.goto(format!("{base}/dashboard")).await?;
+        driver.screenshot(&shots.join("dashboard-head.png")).await?;
+        logout(&driver, &base).await?;
+        // The caseworker posts the result in the village.
+        login(&driver, &base, "gongxian.caseworker").await?;
+        step_form(
+            &driver,
+            &base,
+            case,
+            "post_result",
+            "2026-10-27T09:00",
+            &[],
+            &[],
+        )
+        .await?;
+        logout(&driver, &base).await?;
+
+        // The public: the board shows the approval with the name masked, never the ID.
+        driver
+            .goto(format!("{base}/public/notices?division=511526100205"))
+            .await?;
+        driver.screenshot(&shots.join("public-board.png")).await?;
+        let board = driver.source().await?;
+        assert!(
+            board.contains("李**") || board.contains("李*芳") || board.contains("李某*"),
+            "{board}"
+        );
+        assert!(!board.contains("李某芳"));
+        assert!(!board.contains("511526196103091"));
+        assert!(board.contains("300.00元"));
+        // An objection through the form.
+        driver.find(By::Id("report-link")).await?.click().await?;
+        driver
+            .find(By::Id("content"))
+            .await?
+            .send_keys("该户有经营收入，请核实。")
+            .await?;
+        driver
+            .find(By::Css("#report-form button.submit"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Id("report-receipt")).first().await?;
+        driver
+            .screenshot(&shots.join("public-objection.png"))
+            .await?;
+        WebDriverResult::Ok(())
+    }
+    .await;
+    if result.is_err() {
+        let _ = driver
+            .screenshot(&shots.join("failure-procedure.png"))
+            .await;
+    }
+    driver.quit().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    let _ = stop.send(());
+    let _ = server.await;
+    db.cleanup().await;
+    result.expect("browser procedure");
 }

@@ -1051,20 +1051,25 @@ fn role_zh(role: &str) -> &'static str {
     role.parse::<Role>().map(Role::name_zh).unwrap_or("")
 }
 
-/// Staff in the viewer's jurisdiction who work in the case's township (and its villages).
-async fn township_staff(
-    state: &AppState,
-    actor: &Actor,
-    township: &DivisionCode,
-) -> Vec<(i64, String)> {
-    match state.store.users(actor, PageRequest::new(1, 500)).await {
+/// The staff who work in the case's township (and its villages), for the investigators'
+/// checkboxes. Any user who can see the case sees their colleagues' names and roles, so the
+/// accounts are read as the system (a township caseworker may not list accounts).
+async fn township_staff(state: &AppState, township: &DivisionCode) -> Vec<(i64, String)> {
+    match state
+        .store
+        .users(&Actor::system("workbench"), PageRequest::new(1, 5000))
+        .await
+    {
         Ok(page) => page
             .items
             .into_iter()
             .filter(|u| u.active && township.contains(&u.division))
             .map(|u| (u.id, format!("{}（{}）", u.display_name, u.role.name_zh())))
             .collect(),
-        Err(_) => Vec::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list the township's staff");
+            Vec::new()
+        }
     }
 }
 
@@ -1101,7 +1106,7 @@ async fn case_page(
         .profile_for(&c.header.county)
         .and_then(|p| p.program(c.header.program))
         .cloned();
-    let staff = township_staff(state, &actor, &c.header.township).await;
+    let staff = township_staff(state, &c.header.township).await;
     let now = local_now(state);
     let forms = match &rules {
         Some(rules) if !c.is_closed() => {
