@@ -67,6 +67,35 @@ pub(crate) async fn session_of(
         }))
 }
 
+/// The login page with the address to come back to: the requested page for a GET, the page
+/// the form was on (same-origin `Referer`) for a POST.
+fn login_with_next(parts: &Parts) -> String {
+    let path = if parts.method == axum::http::Method::GET {
+        parts.uri.path_and_query().map(|p| p.as_str().to_string())
+    } else {
+        parts
+            .headers
+            .get(axum::http::header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .and_then(|r| r.parse::<axum::http::Uri>().ok())
+            .filter(|r| {
+                r.authority().map(|a| a.as_str())
+                    == parts
+                        .headers
+                        .get(axum::http::header::HOST)
+                        .and_then(|h| h.to_str().ok())
+            })
+            .and_then(|r| r.path_and_query().map(|p| p.as_str().to_string()))
+    };
+    match path.as_deref().and_then(crate::web::safe_next) {
+        Some(p) if p != "/" => format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>()
+        ),
+        _ => "/login".to_string(),
+    }
+}
+
 /// Extractor for pages: the logged-in user, or a redirect to the login page.
 pub(crate) struct WebUser(pub SessionUser);
 
@@ -76,7 +105,7 @@ impl FromRequestParts<AppState> for WebUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match session_of(state, &parts.headers).await {
             Ok(Some(s)) => Ok(WebUser(s)),
-            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Ok(None) => Err(Redirect::to(&login_with_next(parts)).into_response()),
             Err(e) => Err(WebError::from(e).into_response()),
         }
     }

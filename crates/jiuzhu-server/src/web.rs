@@ -73,6 +73,20 @@ struct LoginPage {
     csrf: String,
     username: String,
     error: Option<&'static str>,
+    /// Where to go after logging in (a local path).
+    next: String,
+}
+
+/// A local path to return to after logging in: starts with one `/`, no scheme, no
+/// backslash, no control characters; anything else is the home page.
+pub(crate) fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && next.len() <= 512
+        && !next.starts_with("/login");
+    ok.then_some(next)
 }
 
 /// Renders the login form with a fresh double-submit token in the form and in a cookie.
@@ -81,6 +95,7 @@ fn login_form(
     status: StatusCode,
     username: &str,
     error: Option<&'static str>,
+    next: &str,
 ) -> Result<Response, WebError> {
     let csrf = new_secret().map_err(WebError::from)?;
     let page = render(&LoginPage {
@@ -88,6 +103,7 @@ fn login_form(
         csrf: csrf.clone(),
         username: username.chars().take(64).collect(),
         error,
+        next: safe_next(next).unwrap_or_default().to_string(),
     })?;
     let set = login_csrf_cookie(state.cookie_secure).set(&csrf, None);
     Ok((status, [(header::SET_COOKIE, set)], page).into_response())
@@ -97,11 +113,18 @@ fn login_form(
 pub(crate) async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(q): Query<NextQuery>,
 ) -> Result<Response, WebError> {
+    let next = q.next.unwrap_or_default();
     if session_of(&state, &headers).await?.is_some() {
-        return Ok(Redirect::to("/").into_response());
+        return Ok(Redirect::to(safe_next(&next).unwrap_or("/")).into_response());
     }
-    login_form(&state, StatusCode::OK, "", None)
+    login_form(&state, StatusCode::OK, "", None, &next)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +133,7 @@ pub(crate) struct LoginForm {
     username: String,
     password: String,
     csrf: String,
+    next: String,
 }
 
 /// `POST /login`
@@ -128,6 +152,7 @@ pub(crate) async fn login_submit(
             StatusCode::FORBIDDEN,
             &f.username,
             Some(CSRF_MESSAGE),
+            &f.next,
         );
     }
     let user = match authenticate(&state, &f.username, &f.password, ip).await {
@@ -138,6 +163,7 @@ pub(crate) async fn login_submit(
                 StatusCode::TOO_MANY_REQUESTS,
                 &f.username,
                 Some(MSG_THROTTLED),
+                &f.next,
             );
         }
         Err(LoginFailure::BadCredentials) => {
@@ -146,6 +172,7 @@ pub(crate) async fn login_submit(
                 StatusCode::UNAUTHORIZED,
                 &f.username,
                 Some(MSG_BAD_LOGIN),
+                &f.next,
             );
         }
         Err(LoginFailure::Disabled) => {
@@ -154,6 +181,7 @@ pub(crate) async fn login_submit(
                 StatusCode::UNAUTHORIZED,
                 &f.username,
                 Some(MSG_DISABLED),
+                &f.next,
             );
         }
         Err(LoginFailure::Store(e)) => return Err(e.into()),
@@ -180,7 +208,7 @@ pub(crate) async fn login_submit(
             login_csrf_cookie(state.cookie_secure).clear(),
         ),
     ]);
-    Ok((cookies, Redirect::to("/")).into_response())
+    Ok((cookies, Redirect::to(safe_next(&f.next).unwrap_or("/"))).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

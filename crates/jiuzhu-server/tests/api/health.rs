@@ -35,10 +35,16 @@ async fn unknown_paths_get_chinese_pages_and_json_under_api() {
 async fn pages_need_a_login() {
     let app = spawn_app().await;
     let c = client();
-    for path in ["/", "/households", "/households/1"] {
+    for (path, login) in [
+        ("/", "/login"),
+        ("/households", "/login?next=%2Fhouseholds"),
+        ("/households/1", "/login?next=%2Fhouseholds%2F1"),
+        ("/todo", "/login?next=%2Ftodo"),
+        ("/dashboard", "/login?next=%2Fdashboard"),
+    ] {
         let res = c.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 303, "{path}");
-        assert_eq!(res.headers()["location"], "/login", "{path}");
+        assert_eq!(res.headers()["location"], login, "{path}");
     }
     let res = c.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(res.status(), 401);

@@ -350,3 +350,60 @@ async fn parallel_wrong_passwords_cannot_get_past_the_throttle() {
     }
     app.cleanup().await;
 }
+
+/// An expired (or missing) session returns to the login page and then to where the user
+/// was; a `next` that leaves the site is ignored.
+#[tokio::test]
+async fn after_login_the_user_returns_to_the_page_asked_for() {
+    let app = crate::helpers::spawn_app().await;
+    let client = crate::helpers::client();
+    let res = client
+        .get(app.url("/cases?stage=notice"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, "/login?next=%2Fcases%3Fstage%3Dnotice");
+    let page = client
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let next = crate::helpers::hidden_field(&page, "next").expect("next in the form");
+    assert_eq!(next, "/cases?stage=notice");
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let res = client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", crate::helpers::GX_CASEWORKER),
+            ("password", crate::helpers::PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", next.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/cases?stage=notice");
+
+    // Somewhere else: home instead.
+    let other = crate::helpers::client();
+    let csrf = app.login_csrf(&other).await;
+    let res = other
+        .post(app.url("/login"))
+        .form(&[
+            ("username", crate::helpers::GX_CASEWORKER),
+            ("password", crate::helpers::PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", "//evil.example/steal"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+    app.cleanup().await;
+}
