@@ -119,6 +119,15 @@ impl Role {
         )
     }
 
+    /// Roles whose work needs the full identity numbers of a household (intake at the
+    /// window, the economic check, the county's administration); every view is recorded.
+    pub fn may_view_id_numbers(self) -> bool {
+        matches!(
+            self,
+            Role::TownshipCaseworker | Role::CountyVerifier | Role::CountyAdmin
+        )
+    }
+
     /// Roles allowed to manage accounts within their jurisdiction.
     pub fn may_manage_users(self) -> bool {
         self == Role::CountyAdmin

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(web::logout))
         .route("/households", get(web::households))
         .route("/households/{id}", get(web::household))
+        .route("/households/{id}/reveal", post(web::household_reveal))
         .route("/public", get(public::index))
         .route("/public/notices", get(public::notices))
         .route(

@@ -419,12 +419,17 @@ struct HouseholdPage {
     created_at: String,
     members: Vec<MemberRow>,
     events: Vec<EventRow>,
+    /// The viewer's role may ask for the full identity numbers (recorded).
+    may_reveal: bool,
+    revealed: bool,
+    error: Option<&'static str>,
 }
 
 /// The Chinese name of an event kind for the audit timeline.
 pub(crate) fn event_kind_zh(kind: &str) -> &str {
     match kind {
         "household.registered" => "登记家庭",
+        "household.id_numbers_viewed" => "查看完整身份证号码",
         "account.user_created" => "新增用户",
         "account.user_deactivated" => "停用用户",
         "account.user_reactivated" => "启用用户",
@@ -474,6 +479,85 @@ pub(crate) async fn household(
     WebUser(s): WebUser,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    household_page(&state, &s, &id, false, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct RevealForm {
+    csrf: String,
+    reason: String,
+}
+
+/// `POST /households/{id}/reveal`: the full identity numbers, for the roles that need them,
+/// after the view and its reason are recorded in the audit log.
+pub(crate) async fn household_reveal(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<String>,
+    f: Result<Form<RevealForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let f = form(f)?;
+    if !s.csrf_ok(&f.csrf) {
+        return Err(WebError::csrf());
+    }
+    let hid: i64 = id
+        .parse()
+        .map_err(|_| WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))?;
+    if f.reason.trim().is_empty() {
+        return household_page(
+            &state,
+            &s,
+            &id,
+            false,
+            Some("请填写查看完整身份证号码的事由"),
+        )
+        .await;
+    }
+    let ctx = jiuzhu_store::CommandContext::new(
+        s.actor(),
+        format!("web:{}", new_secret().map_err(WebError::from)?),
+        state.now(),
+    );
+    match state
+        .store
+        .execute(
+            &ctx,
+            jiuzhu_store::Command::ViewIdNumbers {
+                household_id: hid,
+                reason: f.reason,
+            },
+        )
+        .await
+    {
+        Ok(_) => household_page(&state, &s, &id, true, None).await,
+        Err(jiuzhu_store::StoreError::Forbidden(_)) => {
+            household_page(
+                &state,
+                &s,
+                &id,
+                false,
+                Some("您的岗位无需查看完整身份证号码"),
+            )
+            .await
+        }
+        Err(jiuzhu_store::StoreError::Invalid(_)) => {
+            household_page(&state, &s, &id, false, Some("事由过长或含有不允许的字符")).await
+        }
+        Err(jiuzhu_store::StoreError::NotFound(_)) => {
+            Err(WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn household_page(
+    state: &AppState,
+    s: &SessionUser,
+    id: &str,
+    reveal: bool,
+    error: Option<&'static str>,
+) -> Result<Response, WebError> {
     // An id that is not a number is as absent as one outside the jurisdiction.
     let id: i64 = id
         .parse()
@@ -493,9 +577,9 @@ pub(crate) async fn household(
         .store
         .events_for(&actor, &format!("household:{id}"))
         .await?;
-    let names = actor_names(&state, &actor, &events).await;
+    let names = actor_names(state, &actor, &events).await;
     let view = HouseholdPage {
-        nav: Nav::of(&s),
+        nav: Nav::of(s),
         id: h.id,
         division_name: h.division_name.clone(),
         division_code: h.division.to_string(),
@@ -507,7 +591,11 @@ pub(crate) async fn household(
             .iter()
             .map(|m| MemberRow {
                 name: m.name.to_string(),
-                id_masked: m.id_number.masked(),
+                id_masked: if reveal {
+                    m.id_number.as_str().to_string()
+                } else {
+                    m.id_number.masked()
+                },
                 sex: m.sex.name_zh(),
                 birth_date: fmt_date(m.birth_date),
                 relation: m.relation.name_zh(),
@@ -524,6 +612,14 @@ pub(crate) async fn household(
                     .unwrap_or_else(|| e.actor.clone()),
             })
             .collect(),
+        may_reveal: s.user.role.may_view_id_numbers() && !reveal,
+        revealed: reveal,
+        error,
     };
-    Ok(render(&view)?.into_response())
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, render(&view)?).into_response())
 }

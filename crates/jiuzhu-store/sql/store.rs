@@ -598,6 +598,10 @@ impl SqlStore {
             Command::AnswerPublicReport { report_id, answer } => {
                 Self::answer_public_report(tx, ctx, report_id, answer).await
             }
+            Command::ViewIdNumbers {
+                household_id,
+                reason,
+            } => Self::view_id_numbers(tx, ctx, household_id, reason).await,
         }
     }
 
@@ -1069,6 +1073,49 @@ impl SqlStore {
                 "report.answered",
                 format!("report:{report_id}"),
                 json!({ "answer_sha256": digest, "answer_chars": answer.chars().count() }),
+            )],
+        ))
+    }
+
+    /// Records that a staff member looked at a household's full identity numbers, and why.
+    async fn view_id_numbers(
+        tx: &mut Tx,
+        ctx: &CommandContext,
+        household_id: i64,
+        reason: String,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let division: Option<String> =
+            sqlx::query_scalar("SELECT division_code FROM households WHERE id = $1")
+                .bind(household_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        let division = division
+            .and_then(|d| DivisionCode::parse(&d).ok())
+            .filter(|d| ctx.actor.scope().contains(d))
+            .ok_or_else(|| StoreError::NotFound(format!("household {household_id}")))?;
+        match &ctx.actor {
+            Actor::User(u) if u.role.may_view_id_numbers() => {}
+            _ => {
+                return Err(StoreError::Forbidden(
+                    "your role does not need full identity numbers".to_string(),
+                ));
+            }
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid(
+                "give the reason for viewing".to_string(),
+            ));
+        }
+        check_text("reason", reason, 200)?;
+        Ok((
+            division.county_prefix().to_string(),
+            CommandOutcome::IdNumbersViewed { household_id },
+            vec![NewEvent::new(
+                "household.id_numbers_viewed",
+                format!("household:{household_id}"),
+                json!({ "reason": reason }),
             )],
         ))
     }

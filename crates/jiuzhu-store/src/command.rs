@@ -89,6 +89,9 @@ pub enum Command {
     SubmitPublicReport(crate::model::NewPublicReport),
     /// 答复 the township's (or county's) answer to a public report.
     AnswerPublicReport { report_id: i64, answer: String },
+    /// 查看完整身份证号 a staff member looks at a household's full identity numbers, with
+    /// the reason; recorded before anything is shown.
+    ViewIdNumbers { household_id: i64, reason: String },
 }
 
 impl Command {
@@ -104,6 +107,7 @@ impl Command {
             Command::Case { .. } => "case",
             Command::SubmitPublicReport(_) => "submit_public_report",
             Command::AnswerPublicReport { .. } => "answer_public_report",
+            Command::ViewIdNumbers { .. } => "view_id_numbers",
         }
     }
 
@@ -152,6 +156,9 @@ pub enum CommandOutcome {
     },
     ReportAnswered {
         report_id: i64,
+    },
+    IdNumbersViewed {
+        household_id: i64,
     },
 }
 

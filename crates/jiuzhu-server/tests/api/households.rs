@@ -215,3 +215,85 @@ async fn household_list_paginates() {
     );
     app.cleanup().await;
 }
+
+/// Full identity numbers only for the roles that need them, and every view is recorded.
+#[tokio::test]
+async fn full_id_numbers_are_shown_only_on_request_and_recorded() {
+    let app = crate::helpers::spawn_app().await;
+    let hid = crate::helpers::register_household(
+        &app.db,
+        &crate::helpers::system(),
+        crate::helpers::GX_OWN_VILLAGE,
+    )
+    .await;
+    let h = app
+        .db
+        .store
+        .household(&crate::helpers::system(), hid)
+        .await
+        .unwrap();
+    let full = h.members[0].id_number.as_str().to_string();
+    let cw = app.logged_in(crate::helpers::GX_CASEWORKER).await;
+    let page = cw
+        .get(app.url(&format!("/households/{hid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(&full), "masked by default");
+    assert!(page.contains("id=\"reveal-form\""));
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let res = cw
+        .post(app.url(&format!("/households/{hid}/reveal")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", "受理低保申请，核对身份"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(&full), "shown on request");
+    assert!(
+        page.contains("查看完整身份证号码"),
+        "the view is in the record"
+    );
+    let events = app
+        .db
+        .store
+        .events_for(&crate::helpers::system(), &format!("household:{hid}"))
+        .await
+        .unwrap();
+    let viewed: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "household.id_numbers_viewed")
+        .collect();
+    assert_eq!(viewed.len(), 1);
+    assert_eq!(viewed[0].payload["reason"], "受理低保申请，核对身份");
+    assert!(!viewed[0].payload.to_string().contains(&full));
+
+    // A reviewer's work does not need them: no form, and a forged request is refused.
+    let reviewer = app.logged_in("gongxian.reviewer").await;
+    let page = reviewer
+        .get(app.url(&format!("/households/{hid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("id=\"reveal-form\""));
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let res = reviewer
+        .post(app.url(&format!("/households/{hid}/reveal")))
+        .form(&[("csrf", csrf.as_str()), ("reason", "好奇")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(!res.text().await.unwrap().contains(&full));
+    app.cleanup().await;
+}
