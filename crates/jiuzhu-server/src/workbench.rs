@@ -1073,6 +1073,36 @@ async fn township_staff(state: &AppState, township: &DivisionCode) -> Vec<(i64, 
     }
 }
 
+/// A case as its page needs it: the state, its household (where the viewer sees it) and
+/// the program's rules under the store's profiles.
+async fn load_case(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<
+    (
+        jiuzhu_domain::case::CaseState,
+        Option<Household>,
+        Option<ProgramRules>,
+    ),
+    WebError,
+> {
+    let c = state.store.case(actor, id).await.map_err(store_not_found)?;
+    let household = state
+        .store
+        .household(actor, c.header.household_id)
+        .await
+        .ok();
+    let rules = state
+        .store
+        .rules()?
+        .profiles
+        .profile_for(&c.header.county)
+        .and_then(|p| p.program(c.header.program))
+        .cloned();
+    Ok((c, household, rules))
+}
+
 /// What a form submission left behind for the page to show again.
 struct Submitted<'a> {
     kind: CommandKind,
@@ -1089,23 +1119,7 @@ async fn case_page(
     notice: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = s.actor();
-    let c = state
-        .store
-        .case(&actor, id)
-        .await
-        .map_err(store_not_found)?;
-    let household = state
-        .store
-        .household(&actor, c.header.household_id)
-        .await
-        .ok();
-    let rules = state
-        .store
-        .rules()?
-        .profiles
-        .profile_for(&c.header.county)
-        .and_then(|p| p.program(c.header.program))
-        .cloned();
+    let (c, household, rules) = load_case(state, &actor, id).await?;
     let staff = township_staff(state, &c.header.township).await;
     let now = local_now(state);
     let forms = match &rules {
@@ -1321,23 +1335,8 @@ pub(crate) async fn case_act(
         .find(|k| k.as_str() == kind && !k.opens_case())
         .ok_or_else(not_found)?;
     let actor = s.actor();
-    let c = state
-        .store
-        .case(&actor, id)
-        .await
-        .map_err(store_not_found)?;
-    let household = state
-        .store
-        .household(&actor, c.header.household_id)
-        .await
-        .ok();
-    let rules = state
-        .store
-        .rules()?
-        .profiles
-        .profile_for(&c.header.county)
-        .and_then(|p| p.program(c.header.program))
-        .cloned()
+    let (_case, household, rules) = load_case(&state, &actor, id).await?;
+    let rules = rules
         .ok_or_else(|| WebError::new(StatusCode::CONFLICT, "本县未配置该救助项目的办理规则"))?;
     let cx = FormContext {
         rules: &rules,
