@@ -28,6 +28,13 @@ async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> 
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// [`begin_write`] on a connection the caller already holds.
+async fn begin_write_on(
+    conn: &mut <Db as sqlx::Database>::Connection,
+) -> sqlx::Result<Transaction<'_, Db>> {
+    sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await
+}
+
 /// A read transaction that sees one snapshot throughout: a deferred `BEGIN` whose first read
 /// fixes the WAL snapshot until the transaction ends; writers go on meanwhile.
 async fn begin_read_snapshot(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
