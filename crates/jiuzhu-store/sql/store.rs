@@ -62,10 +62,12 @@ struct ChainHead {
 /// Longest reason (deactivation, revocation) or grant basis.
 const MAX_REASON_CHARS: usize = 500;
 
-/// The store over one connection pool.
+/// The store over a connection pool for reads and one for write transactions (the same
+/// pool, unless the backend gives writes their own).
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: Pool<Db>,
+    writer: Pool<Db>,
 }
 
 /// Maps a database error to the store's error, with backend-specific cases first.
@@ -290,7 +292,17 @@ pub async fn migrate(pool: &Pool<Db>) -> Result<()> {
 impl SqlStore {
     /// Wraps a pool whose database is already migrated.
     pub fn from_pool(pool: Pool<Db>) -> Self {
-        SqlStore { pool }
+        SqlStore {
+            writer: pool.clone(),
+            pool,
+        }
+    }
+
+    /// Like [`SqlStore::from_pool`], with write transactions (commands, logins, logouts,
+    /// the jurisdiction table) on `writer`. Nothing that holds a writer connection asks
+    /// `writer` for another one.
+    pub fn with_writer(pool: Pool<Db>, writer: Pool<Db>) -> Self {
+        SqlStore { pool, writer }
     }
 
     pub fn pool(&self) -> &Pool<Db> {
@@ -298,7 +310,7 @@ impl SqlStore {
     }
 
     async fn begin(&self) -> Result<Tx<'static>> {
-        begin_write(&self.pool).await.map_err(db_err)
+        begin_write(&self.writer).await.map_err(db_err)
     }
 
     /// Locks a chain until the end of the caller's transaction (creating its head if the
@@ -1384,7 +1396,7 @@ impl Store for SqlStore {
         // replay someone else's result.
         let fingerprint = format!("{}:{}", ctx.actor.audit_name(), command.fingerprint());
         // One connection for the whole command: the replay check, then the transaction.
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.writer.acquire().await.map_err(db_err)?;
         // A retry is answered without taking the write lock.
         if let Some(done) = Self::replay(&mut *conn, &ctx.idempotency_key, &fingerprint).await? {
             return Ok(done);
