@@ -25,6 +25,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "cases", include_str!("../migrations/0005_cases.sql")),
 ];
 
+/// Writers run concurrently under READ COMMITTED; row locks order them.
+const WRITE_TRANSACTIONS_EXCLUSIVE: bool = false;
+
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
     pool.begin().await
 }

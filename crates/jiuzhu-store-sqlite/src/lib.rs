@@ -28,6 +28,10 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "cases", include_str!("../migrations/0005_cases.sql")),
 ];
 
+/// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start
+/// of its transaction.
+const WRITE_TRANSACTIONS_EXCLUSIVE: bool = true;
+
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }

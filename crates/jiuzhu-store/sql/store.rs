@@ -10,6 +10,9 @@
 //   async fn begin_read_snapshot(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
 //                                 a read-only transaction that sees one snapshot throughout
 //   fn classify(&sqlx::Error) -> Option<StoreError>   backend-specific error codes
+//   const WRITE_TRANSACTIONS_EXCLUSIVE: bool   true if a write transaction excludes every
+//                                 other writer from its start (SQLite's BEGIN IMMEDIATE):
+//                                 what it reads cannot change before it commits
 // The SQL here is portable between the two: `$n` placeholders, `ON CONFLICT`, `RETURNING`,
 // `LIKE` prefixes. Anything that differs lives in the backend crate.
 //
@@ -665,7 +668,14 @@ impl SqlStore {
         }
         let (county, state) = match case_id {
             Some(id) => {
-                let row = sqlx::query("SELECT county_code, village_code FROM cases WHERE id = $1")
+                // Where write transactions exclude each other, the state read now is the
+                // state under the chain's lock; elsewhere it is read again after locking.
+                let sql = if WRITE_TRANSACTIONS_EXCLUSIVE {
+                    "SELECT county_code, village_code, state FROM cases WHERE id = $1"
+                } else {
+                    "SELECT county_code, village_code FROM cases WHERE id = $1"
+                };
+                let row = sqlx::query(sql)
                     .bind(id)
                     .fetch_optional(&mut **tx)
                     .await
@@ -676,12 +686,15 @@ impl SqlStore {
                 }
                 let county: String = get(&row, "county_code")?;
                 *locked = Some(Self::lock_chain(tx, &county).await?);
-                let state: Json<CaseState> =
+                let state: Json<CaseState> = if WRITE_TRANSACTIONS_EXCLUSIVE {
+                    get(&row, "state")?
+                } else {
                     sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
                         .bind(id)
                         .fetch_one(&mut **tx)
                         .await
-                        .map_err(db_err)?;
+                        .map_err(db_err)?
+                };
                 (county, Some(state.0))
             }
             None => {
