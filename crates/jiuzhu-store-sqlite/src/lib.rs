@@ -2,6 +2,7 @@
 //!
 //! WAL journal, foreign keys on, `BEGIN IMMEDIATE` for every write transaction so that a
 //! writer never fails half-way on a lock upgrade, and a busy timeout for concurrent writers.
+//! Write transactions run on a writer pool of one connection, reads on a pool of four.
 #![forbid(unsafe_code)]
 
 use std::str::FromStr;

@@ -1410,7 +1410,7 @@ impl Store for SqlStore {
         let fingerprint = format!("{}:{}", ctx.actor.audit_name(), command.fingerprint());
         // One connection for the whole command: the replay check, then the transaction.
         let mut conn = self.writer.acquire().await.map_err(db_err)?;
-        // A retry is answered without taking the write lock.
+        // A retry is answered from the stored outcome without starting a write transaction.
         if let Some(done) = Self::replay(&mut *conn, &ctx.idempotency_key, &fingerprint).await? {
             return Ok(done);
         }
