@@ -30,8 +30,18 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// Writers run concurrently under READ COMMITTED; row locks order them.
+const WRITE_TRANSACTIONS_EXCLUSIVE: bool = false;
+
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
     pool.begin().await
+}
+
+/// [`begin_write`] on a connection the caller already holds.
+async fn begin_write_on(
+    conn: &mut <Db as sqlx::Database>::Connection,
+) -> sqlx::Result<Transaction<'_, Db>> {
+    sqlx::Connection::begin(conn).await
 }
 
 /// A read transaction that sees one snapshot throughout (REPEATABLE READ takes it at the

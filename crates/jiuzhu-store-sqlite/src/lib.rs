@@ -2,6 +2,7 @@
 //!
 //! WAL journal, foreign keys on, `BEGIN IMMEDIATE` for every write transaction so that a
 //! writer never fails half-way on a lock upgrade, and a busy timeout for concurrent writers.
+//! Write transactions run on a writer pool of one connection, reads on a pool of four.
 #![forbid(unsafe_code)]
 
 use std::str::FromStr;
@@ -11,6 +12,10 @@ use jiuzhu_store::error::redact_url;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub type Db = sqlx::Sqlite;
+
+/// Page cache of the writer connection: `cache_size` in KiB when negative (64 MiB), enough
+/// for the upper levels of every index and the recently written pages.
+const WRITER_CACHE_SIZE: &str = "-65536";
 const BACKEND: &str = "sqlite";
 
 /// The migrations (version, description, SQL), embedded. Never edit an applied one: add a
@@ -29,8 +34,19 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start
+/// of its transaction.
+const WRITE_TRANSACTIONS_EXCLUSIVE: bool = true;
+
 async fn begin_write(pool: &Pool<Db>) -> sqlx::Result<Transaction<'static, Db>> {
     pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// [`begin_write`] on a connection the caller already holds.
+async fn begin_write_on(
+    conn: &mut <Db as sqlx::Database>::Connection,
+) -> sqlx::Result<Transaction<'_, Db>> {
+    sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await
 }
 
 /// A read transaction that sees one snapshot throughout: a deferred `BEGIN` whose first read
@@ -73,15 +89,28 @@ pub async fn open(url: &str) -> Result<SqlStore> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
     };
+    // A ping checks a network connection; a SQLite connection is a file handle, and every
+    // ping is a round trip to the connection's worker thread.
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(15))
-        .connect_with(options)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
         .await
         .map_err(|e| match classify(&e) {
             Some(StoreError::ReadOnly(m)) => StoreError::ReadOnly(m),
             _ => unavailable(e.to_string()),
         })?;
     migrate(&pool).await?;
-    Ok(SqlStore::from_pool(pool))
+    // Write transactions get one connection of their own. SQLite runs one writer at a time
+    // anyway (`BEGIN IMMEDIATE`); with one writer connection they queue in the pool instead
+    // of sleeping on the busy timeout, and its page cache stays valid from one command to
+    // the next: a connection discards its whole cache whenever another connection has
+    // written, so with writes spread over the pool every command read its pages again.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(15))
+        .test_before_acquire(false)
+        .connect_lazy_with(options.pragma("cache_size", WRITER_CACHE_SIZE));
+    Ok(SqlStore::with_writer(pool, writer))
 }

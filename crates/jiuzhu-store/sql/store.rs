@@ -5,9 +5,14 @@
 //   const BACKEND: &str           "sqlite" or "postgres"
 //   const MIGRATIONS: &[(i64, &str, &str)]   the backend's migrations (version, name, SQL)
 //   async fn begin_write(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
+//   async fn begin_write_on(&mut Db::Connection) -> sqlx::Result<Transaction<'_, Db>>
+//                                 the same on a connection the caller holds
 //   async fn begin_read_snapshot(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
 //                                 a read-only transaction that sees one snapshot throughout
 //   fn classify(&sqlx::Error) -> Option<StoreError>   backend-specific error codes
+//   const WRITE_TRANSACTIONS_EXCLUSIVE: bool   true if a write transaction excludes every
+//                                 other writer from its start (SQLite's BEGIN IMMEDIATE):
+//                                 what it reads cannot change before it commits
 // The SQL here is portable between the two: `$n` placeholders, `ON CONFLICT`, `RETURNING`,
 // `LIKE` prefixes. Anything that differs lives in the backend crate.
 //
@@ -42,19 +47,33 @@ use sqlx::types::Json;
 // `AssertSqlSafe` wraps only SQL assembled from the constant column lists below.
 use sqlx::{AssertSqlSafe, Pool, Row, SqlStr, Transaction};
 
-type Tx = Transaction<'static, Db>;
+type Tx<'c> = Transaction<'c, Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
 /// Events read per round trip while verifying.
 const VERIFY_BATCH: i64 = 2000;
 
+/// Events written per INSERT statement (12 parameters each: well below the parameter limits
+/// of both backends).
+const EVENT_INSERT_BATCH: usize = 100;
+
+/// A chain's head as locked by the current transaction.
+#[derive(Debug, Clone)]
+struct ChainHead {
+    chain: String,
+    seq: i64,
+    hash: String,
+}
+
 /// Longest reason (deactivation, revocation) or grant basis.
 const MAX_REASON_CHARS: usize = 500;
 
-/// The store over one connection pool.
+/// The store over a connection pool for reads and one for write transactions (the same
+/// pool, unless the backend gives writes their own).
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: Pool<Db>,
+    writer: Pool<Db>,
     /// The profiles and calendar case commands run by; `None`: the built-in ones.
     rules: Option<Arc<Rules>>,
 }
@@ -279,7 +298,22 @@ pub async fn migrate(pool: &Pool<Db>) -> Result<()> {
 impl SqlStore {
     /// Wraps a pool whose database is already migrated.
     pub fn from_pool(pool: Pool<Db>) -> Self {
-        SqlStore { pool, rules: None }
+        SqlStore {
+            writer: pool.clone(),
+            pool,
+            rules: None,
+        }
+    }
+
+    /// Like [`SqlStore::from_pool`], with write transactions (commands, logins, logouts,
+    /// the jurisdiction table) on `writer`. Nothing that holds a writer connection asks
+    /// `writer` for another one.
+    pub fn with_writer(pool: Pool<Db>, writer: Pool<Db>) -> Self {
+        SqlStore {
+            pool,
+            writer,
+            rules: None,
+        }
     }
 
     /// Runs case commands by these profiles and calendar instead of the built-in ones.
@@ -299,45 +333,52 @@ impl SqlStore {
         &self.pool
     }
 
-    async fn begin(&self) -> Result<Tx> {
-        begin_write(&self.pool).await.map_err(db_err)
+    async fn begin(&self) -> Result<Tx<'static>> {
+        begin_write(&self.writer).await.map_err(db_err)
     }
 
     /// Locks a chain until the end of the caller's transaction (creating its head if the
-    /// chain is new) and returns the head's sequence number and hash. An UPDATE takes the
-    /// row lock (PostgreSQL) and the write lock (SQLite): concurrent transactions that lock
-    /// the same chain wait here. Taking it again in the same transaction is harmless.
-    async fn lock_chain(tx: &mut Tx, chain: &str) -> Result<(i64, String)> {
-        sqlx::query(
+    /// chain is new) and returns the head. One statement: the upsert takes the row lock
+    /// (PostgreSQL; `DO UPDATE` locks the existing row like an UPDATE does) and the write lock
+    /// (SQLite), so concurrent transactions that lock the same chain wait here. Taking it again
+    /// in the same transaction is harmless.
+    async fn lock_chain(tx: &mut Tx<'_>, chain: &str) -> Result<ChainHead> {
+        let head = sqlx::query(
             "INSERT INTO chain_heads (chain, seq, hash) VALUES ($1, 0, $2) \
-             ON CONFLICT (chain) DO NOTHING",
+             ON CONFLICT (chain) DO UPDATE SET seq = chain_heads.seq RETURNING seq, hash",
         )
         .bind(chain)
         .bind(GENESIS_HASH)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(db_err)?;
-        let head =
-            sqlx::query("UPDATE chain_heads SET seq = seq WHERE chain = $1 RETURNING seq, hash")
-                .bind(chain)
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(db_err)?;
-        Ok((get(&head, "seq")?, get(&head, "hash")?))
+        Ok(ChainHead {
+            chain: chain.to_string(),
+            seq: get(&head, "seq")?,
+            hash: get(&head, "hash")?,
+        })
     }
 
     /// Appends events to a chain inside the caller's transaction. The chain's lock makes
-    /// concurrent appenders wait, so sequence numbers never collide.
+    /// concurrent appenders wait, so sequence numbers never collide. `locked` is the head of
+    /// a chain this transaction has already locked (and not appended to since), if any: it
+    /// saves locking the same chain twice.
     async fn append(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         actor: &Actor,
         at: DateTime<Utc>,
         idempotency_key: &str,
         chain: &str,
         events: Vec<NewEvent>,
+        locked: Option<ChainHead>,
     ) -> Result<()> {
-        let (mut seq, mut prev) = Self::lock_chain(tx, chain).await?;
+        let head = match locked {
+            Some(head) if head.chain == chain => head,
+            _ => Self::lock_chain(tx, chain).await?,
+        };
+        let (mut seq, mut prev) = (head.seq, head.hash);
         let occurred_at = event_time(at);
+        let mut records = Vec::with_capacity(events.len());
         for e in events {
             seq += 1;
             let mut rec = EventRecord {
@@ -355,27 +396,48 @@ impl SqlStore {
                 hash: String::new(),
             };
             rec.hash = rec.compute_hash();
-            sqlx::query(
+            prev = rec.hash.clone();
+            records.push(rec);
+        }
+        // One INSERT per batch of rows instead of one per event: a round trip each.
+        for batch in records.chunks(EVENT_INSERT_BATCH) {
+            let mut sql = String::from(
                 "INSERT INTO events (chain, seq, kind, subject, occurred_at, actor, actor_role, \
-                 actor_division, idempotency_key, payload, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(&rec.chain)
-            .bind(rec.seq)
-            .bind(&rec.kind)
-            .bind(&rec.subject)
-            .bind(rec.occurred_at)
-            .bind(&rec.actor)
-            .bind(&rec.actor_role)
-            .bind(&rec.actor_division)
-            .bind(&rec.idempotency_key)
-            .bind(Json(&rec.payload))
-            .bind(&rec.prev_hash)
-            .bind(&rec.hash)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
-            prev = rec.hash;
+                 actor_division, idempotency_key, payload, prev_hash, hash) VALUES ",
+            );
+            for i in 0..batch.len() {
+                let b = i * 12;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for c in 1..=12 {
+                    if c > 1 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('$');
+                    sql.push_str(&(b + c).to_string());
+                }
+                sql.push(')');
+            }
+            // Only placeholders are assembled here; every value is bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for rec in batch {
+                q = q
+                    .bind(&rec.chain)
+                    .bind(rec.seq)
+                    .bind(&rec.kind)
+                    .bind(&rec.subject)
+                    .bind(rec.occurred_at)
+                    .bind(&rec.actor)
+                    .bind(&rec.actor_role)
+                    .bind(&rec.actor_division)
+                    .bind(&rec.idempotency_key)
+                    .bind(Json(&rec.payload))
+                    .bind(&rec.prev_hash)
+                    .bind(&rec.hash);
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
         }
         sqlx::query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE chain = $1")
             .bind(chain)
@@ -388,7 +450,7 @@ impl SqlStore {
     }
 
     /// Ends every session and API token of an account (password change, deactivation).
-    async fn end_sessions_and_tokens(tx: &mut Tx, user_id: i64) -> Result<()> {
+    async fn end_sessions_and_tokens(tx: &mut Tx<'_>, user_id: i64) -> Result<()> {
         for sql in [
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
@@ -402,19 +464,16 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn next_id(tx: &mut Tx, counter: &str) -> Result<i64> {
-        sqlx::query(
-            "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+    /// The next value of a counter (1 for a new counter), in one statement.
+    async fn next_id(tx: &mut Tx<'_>, counter: &str) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
         )
         .bind(counter)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await
-        .map_err(db_err)?;
-        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
-            .bind(counter)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_err)
+        .map_err(db_err)
     }
 
     /// The stored outcome of an earlier command with this key, if any.
@@ -440,7 +499,7 @@ impl SqlStore {
         }))
     }
 
-    async fn user_in_tx(tx: &mut Tx, id: i64) -> Result<User> {
+    async fn user_in_tx(tx: &mut Tx<'_>, id: i64) -> Result<User> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
         )))
@@ -452,7 +511,7 @@ impl SqlStore {
         user_from_row(&row)
     }
 
-    async fn division_exists(tx: &mut Tx, code: &DivisionCode) -> Result<bool> {
+    async fn division_exists(tx: &mut Tx<'_>, code: &DivisionCode) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
             .bind(code.as_str())
             .fetch_one(&mut **tx)
@@ -461,11 +520,14 @@ impl SqlStore {
         Ok(n > 0)
     }
 
+    /// Runs a command inside the caller's transaction; returns its chain, outcome and
+    /// events. A command that has locked its chain already leaves the head in `locked`.
     async fn run_command(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         rules: &Rules,
         command: Command,
+        locked: &mut Option<ChainHead>,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
         match command {
             Command::CreateUser(new) => Self::create_user(tx, ctx, new).await,
@@ -593,7 +655,7 @@ impl SqlStore {
             Command::Case {
                 case_id,
                 case_command,
-            } => Self::case_command(tx, ctx, rules, case_id, case_command).await,
+            } => Self::case_command(tx, ctx, rules, case_id, case_command, locked).await,
             Command::SubmitPublicReport(r) => Self::submit_public_report(tx, ctx, rules, r).await,
             Command::AnswerPublicReport { report_id, answer } => {
                 Self::answer_public_report(tx, ctx, report_id, answer).await
@@ -611,11 +673,12 @@ impl SqlStore {
     /// decision, the authority the stored grants give; applies the events and writes the
     /// projection. The events go to the county's chain as `case:{id}`.
     async fn case_command(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         rules: &Rules,
         case_id: Option<i64>,
         mut command: CaseCommand,
+        locked: &mut Option<ChainHead>,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
         let Actor::User(user) = &ctx.actor else {
             return Err(StoreError::Forbidden(
@@ -636,7 +699,14 @@ impl SqlStore {
         }
         let (county, state) = match case_id {
             Some(id) => {
-                let row = sqlx::query("SELECT county_code, village_code FROM cases WHERE id = $1")
+                // Where write transactions exclude each other, the state read now is the
+                // state under the chain's lock; elsewhere it is read again after locking.
+                let sql = if WRITE_TRANSACTIONS_EXCLUSIVE {
+                    "SELECT county_code, village_code, state FROM cases WHERE id = $1"
+                } else {
+                    "SELECT county_code, village_code FROM cases WHERE id = $1"
+                };
+                let row = sqlx::query(sql)
                     .bind(id)
                     .fetch_optional(&mut **tx)
                     .await
@@ -646,13 +716,16 @@ impl SqlStore {
                     return Err(StoreError::NotFound(format!("case {id}")));
                 }
                 let county: String = get(&row, "county_code")?;
-                Self::lock_chain(tx, &county).await?;
-                let state: Json<CaseState> =
+                *locked = Some(Self::lock_chain(tx, &county).await?);
+                let state: Json<CaseState> = if WRITE_TRANSACTIONS_EXCLUSIVE {
+                    get(&row, "state")?
+                } else {
                     sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
                         .bind(id)
                         .fetch_one(&mut **tx)
                         .await
-                        .map_err(db_err)?;
+                        .map_err(db_err)?
+                };
                 (county, Some(state.0))
             }
             None => {
@@ -684,7 +757,7 @@ impl SqlStore {
                     )));
                 }
                 let county = new.village.county_prefix().to_string();
-                Self::lock_chain(tx, &county).await?;
+                *locked = Some(Self::lock_chain(tx, &county).await?);
                 let open: Option<i64> = sqlx::query_scalar(
                     "SELECT id FROM cases WHERE household_id = $1 AND program = $2 AND open",
                 )
@@ -851,7 +924,7 @@ impl SqlStore {
     }
 
     async fn create_user(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         new: NewUser,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
@@ -1121,7 +1194,7 @@ impl SqlStore {
     }
 
     async fn register_household(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         h: NewHousehold,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
@@ -1197,7 +1270,7 @@ impl SqlStore {
     }
 
     async fn grants_in_tx(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         township: &DivisionCode,
         program: Program,
     ) -> Result<Vec<Grant>> {
@@ -1213,7 +1286,7 @@ impl SqlStore {
     }
 
     async fn grant_delegation(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         new: NewGrant,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
@@ -1280,7 +1353,7 @@ impl SqlStore {
     }
 
     async fn revoke_delegation(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         grant_id: i64,
         effective: NaiveDate,
@@ -1387,7 +1460,7 @@ impl SqlStore {
     /// Walks one chain inside the verification's snapshot. `commands` is the number of
     /// commands the command log records for this chain: each appended at least one event.
     async fn verify_one(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         chain: &str,
         commands: i64,
         report: &mut VerifyReport,
@@ -1524,6 +1597,7 @@ impl Store for SqlStore {
                     "divisions",
                     json!({ "rows": rows.len(), "changed": changed }),
                 )],
+                None,
             )
             .await?;
         }
@@ -1587,16 +1661,17 @@ impl Store for SqlStore {
         // The actor is part of the fingerprint: another account that learns a key cannot
         // replay someone else's result.
         let fingerprint = format!("{}:{}", ctx.actor.audit_name(), command.fingerprint());
-        if let Some(done) = Self::replay(&self.pool, &ctx.idempotency_key, &fingerprint).await? {
+        // One connection for the whole command: the replay check, then the transaction.
+        let mut conn = self.writer.acquire().await.map_err(db_err)?;
+        // A retry is answered from the stored outcome without starting a write transaction.
+        if let Some(done) = Self::replay(&mut *conn, &ctx.idempotency_key, &fingerprint).await? {
             return Ok(done);
         }
         let name = command.name();
-        let mut tx = self.begin().await?;
-        if let Some(done) = Self::replay(&mut *tx, &ctx.idempotency_key, &fingerprint).await? {
-            return Ok(done);
-        }
+        let mut tx = begin_write_on(&mut conn).await.map_err(db_err)?;
         // Claim the key before doing anything: a concurrent request with the same key waits
-        // on this row (PostgreSQL) or on the write lock (SQLite) and is answered from it.
+        // on this row (PostgreSQL) or on the write lock (SQLite) and is answered from it. A
+        // key stored since the check above is a unique violation here, answered the same way.
         let claimed = sqlx::query(
             "INSERT INTO commands (idempotency_key, chain, command, fingerprint, outcome, actor, \
              created_at) VALUES ($1, '', $2, $3, $4, $5, $6)",
@@ -1612,15 +1687,17 @@ impl Store for SqlStore {
         match claimed {
             Ok(_) => {}
             Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                drop(tx);
-                return Self::replay(&self.pool, &ctx.idempotency_key, &fingerprint)
+                tx.rollback().await.map_err(db_err)?;
+                return Self::replay(&mut *conn, &ctx.idempotency_key, &fingerprint)
                     .await?
                     .ok_or_else(|| StoreError::Conflict("concurrent request".to_string()));
             }
             Err(e) => return Err(db_err(e)),
         }
         let rules = self.rules_or_builtin()?;
-        let (chain, outcome, events) = Self::run_command(&mut tx, ctx, &rules, command).await?;
+        let mut locked = None;
+        let (chain, outcome, events) =
+            Self::run_command(&mut tx, ctx, &rules, command, &mut locked).await?;
         Self::append(
             &mut tx,
             &ctx.actor,
@@ -1628,6 +1705,7 @@ impl Store for SqlStore {
             &ctx.idempotency_key,
             &chain,
             events,
+            locked,
         )
         .await?;
         sqlx::query("UPDATE commands SET chain = $2, outcome = $3 WHERE idempotency_key = $1")
@@ -1770,7 +1848,7 @@ impl Store for SqlStore {
             None => Actor::system("anonymous"),
         };
         let key = format!("login:{}", jiuzhu_store::auth::new_secret()?);
-        Self::append(&mut tx, &actor, at, &key, &chain, vec![event]).await?;
+        Self::append(&mut tx, &actor, at, &key, &chain, vec![event], None).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -1825,6 +1903,7 @@ impl Store for SqlStore {
                 format!("user:{}", u.id),
                 json!({ "user_id": u.id }),
             )],
+            None,
         )
         .await?;
         tx.commit().await.map_err(db_err)
