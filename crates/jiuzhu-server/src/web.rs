@@ -253,7 +253,7 @@ pub(crate) async fn home(
 #[serde(default)]
 pub(crate) struct ListQuery {
     page: Option<String>,
-    division: Option<String>,
+    pub(crate) division: Option<String>,
 }
 
 struct HouseholdRow {
@@ -281,6 +281,8 @@ struct HouseholdsPage {
     options: Vec<DivisionOption>,
     /// The filter as a query-string suffix for the pager links (`&division=…` or empty).
     filter_query: String,
+    /// The user may import households (批量导入 link).
+    may_import: bool,
 }
 
 /// Parses the optional `division` filter of a list; the message names what was wrong.
@@ -361,6 +363,7 @@ pub(crate) async fn households(
         filter_query: division
             .map(|d| format!("&division={d}"))
             .unwrap_or_default(),
+        may_import: s.user.role.may_register_households(),
     };
     Ok(render(&view)?.into_response())
 }
@@ -397,6 +400,7 @@ struct HouseholdPage {
 pub(crate) fn event_kind_zh(kind: &str) -> &str {
     match kind {
         "household.registered" => "登记家庭",
+        "household.import_completed" => "批量导入家庭",
         "account.user_created" => "新增用户",
         "account.user_deactivated" => "停用用户",
         "account.user_reactivated" => "启用用户",

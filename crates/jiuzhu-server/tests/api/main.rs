@@ -4,6 +4,7 @@
 mod audit;
 mod case_api;
 mod cases;
+mod excel;
 mod health;
 mod helpers;
 mod households;
