@@ -45,11 +45,25 @@ commands_per_second=X"
         #[command(flatten)]
         db: DbArg,
     },
+    /// Import a generated file of N households (2.5 members each) through the store; needs a
+    /// database without households.
+    #[command(
+        long_about = "Generate a valid import file of N 珙县 households (1-4 members, 2.5 on average) in the temp dir, import it through Store::import_households (one transaction, the code path of the web upload and `jiuzhu import households`), and time it (reading and checking the file included) against as many raw single-row INSERTs as the file has member rows.\n\nThe database must have no households. Ends with one line: BENCH name=import n=N seconds=S parse_seconds=P baseline_seconds=B ratio=R members=M …"
+    )]
+    Import {
+        #[arg(long)]
+        households: usize,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCmd::Cases { cases, db } => bench_cases(cases, &db.url()).await,
+        BenchCmd::Import { households, db } => {
+            crate::import_cmd::bench(households, &db.url()).await
+        }
     }
 }
 
@@ -445,7 +459,7 @@ fn sample_command(i: usize) -> Command {
 
 /// Times `payloads.len()` single-row INSERTs in one transaction into a scratch table of a
 /// second connection pool on the same database; drops the table afterwards.
-async fn baseline(url: &str, payloads: &[String]) -> anyhow::Result<f64> {
+pub(crate) async fn baseline(url: &str, payloads: &[String]) -> anyhow::Result<f64> {
     if url.starts_with("sqlite:") {
         use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
         use std::str::FromStr;

@@ -15,6 +15,8 @@ mod api;
 mod county;
 mod docs;
 mod error;
+mod export;
+mod imports;
 mod public;
 mod session;
 mod throttle;
@@ -27,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -48,6 +50,8 @@ pub struct AppState {
     cookie_secure: bool,
     /// Requests per client address to the public forms (status lookup, objections).
     public_limit: Arc<crate::throttle::RateLimit>,
+    /// Running and recently finished household imports (批量导入).
+    imports: Arc<imports::Jobs>,
 }
 
 impl AppState {
@@ -60,6 +64,7 @@ impl AppState {
                 public::PUBLIC_LIMIT,
                 std::time::Duration::from_secs(15 * 60),
             )),
+            imports: Arc::new(imports::Jobs::default()),
         }
     }
 
@@ -76,10 +81,31 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(web::login_page).post(web::login_submit))
         .route("/logout", post(web::logout))
         .route("/households", get(web::households))
+        .route("/households.xlsx", get(export::households))
+        .route(
+            "/households/import",
+            get(imports::form)
+                .post(imports::upload)
+                .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/households/import/template.xlsx",
+            get(imports::template_xlsx),
+        )
+        .route(
+            "/households/import/template.csv",
+            get(imports::template_csv),
+        )
+        .route("/households/import/{id}", get(imports::job))
+        .route(
+            "/households/import/{id}/report.xlsx",
+            get(imports::report_xlsx),
+        )
         .route("/households/{id}", get(web::household))
         .route("/households/{id}/reveal", post(web::household_reveal))
         .route("/public", get(public::index))
         .route("/public/notices", get(public::notices))
+        .route("/public/notices.xlsx", get(export::public_notices))
         .route(
             "/public/status",
             get(public::status_form).post(public::status_submit),
@@ -95,7 +121,9 @@ pub fn router(state: AppState) -> Router {
         .route("/grants/{id}/revoke", post(county::revoke_submit))
         .route("/profile", get(county::profile))
         .route("/todo", get(workbench::todo))
+        .route("/todo.xlsx", get(export::todo))
         .route("/cases", get(workbench::cases))
+        .route("/cases.xlsx", get(export::cases))
         .route(
             "/cases/new",
             get(workbench::new_case).post(workbench::new_case_submit),

@@ -105,7 +105,7 @@ pub(crate) async fn index(State(state): State<AppState>) -> Result<Response, Web
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct BoardQuery {
-    division: Option<String>,
+    pub(crate) division: Option<String>,
 }
 
 #[derive(Template)]

@@ -281,7 +281,7 @@ pub(crate) async fn home(
 #[serde(default)]
 pub(crate) struct ListQuery {
     page: Option<String>,
-    division: Option<String>,
+    pub(crate) division: Option<String>,
 }
 
 struct HouseholdRow {
@@ -309,6 +309,8 @@ struct HouseholdsPage {
     options: Vec<DivisionOption>,
     /// The filter as a query-string suffix for the pager links (`&division=…` or empty).
     filter_query: String,
+    /// The user may import households (批量导入 link).
+    may_import: bool,
 }
 
 /// Parses the optional `division` filter of a list; the message names what was wrong.
@@ -389,6 +391,7 @@ pub(crate) async fn households(
         filter_query: division
             .map(|d| format!("&division={d}"))
             .unwrap_or_default(),
+        may_import: s.user.role.may_register_households(),
     };
     Ok(render(&view)?.into_response())
 }
@@ -430,6 +433,7 @@ pub(crate) fn event_kind_zh(kind: &str) -> &str {
     match kind {
         "household.registered" => "登记家庭",
         "household.id_numbers_viewed" => "查看完整身份证号码",
+        "household.import_completed" => "批量导入家庭",
         "account.user_created" => "新增用户",
         "account.user_deactivated" => "停用用户",
         "account.user_reactivated" => "启用用户",

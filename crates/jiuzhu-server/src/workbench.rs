@@ -41,7 +41,7 @@ const WORKLIST_SCAN: u32 = 2000;
 /// Days ahead in which an open step counts as "due soon" (临近到期).
 const DUE_SOON_DAYS: i64 = 3;
 
-fn local_now(state: &AppState) -> NaiveDateTime {
+pub(crate) fn local_now(state: &AppState) -> NaiveDateTime {
     (state.now() + Duration::hours(8)).naive_utc()
 }
 
@@ -731,7 +731,10 @@ fn case_row(c: &CaseSummary, now: NaiveDateTime, names: &HashMap<String, String>
 }
 
 /// Names of the villages of a list (jurisdiction names are public).
-async fn village_names(state: &AppState, cases: &[CaseSummary]) -> HashMap<String, String> {
+pub(crate) async fn village_names(
+    state: &AppState,
+    cases: &[CaseSummary],
+) -> HashMap<String, String> {
     let mut names = HashMap::new();
     for c in cases {
         if names.contains_key(c.village.as_str()) {
@@ -760,33 +763,8 @@ pub(crate) async fn todo(
     State(state): State<AppState>,
     WebUser(s): WebUser,
 ) -> Result<Response, WebError> {
-    let actor = s.actor();
-    let role = s.user.role;
-    let filter = CaseFilter {
-        open_only: true,
-        ..CaseFilter::default()
-    };
-    let page = state
-        .store
-        .cases(&actor, &filter, PageRequest::new(1, WORKLIST_SCAN))
-        .await?;
-    let scanned_all = page.total <= i64::from(WORKLIST_SCAN);
+    let (mine, scanned_all) = my_todo(&state, &s).await?;
     let now = local_now(&state);
-    let mut mine: Vec<(CaseSummary, String)> = page
-        .items
-        .into_iter()
-        .filter_map(|c| {
-            let steps: Vec<&str> = case::offered_at(c.stage)
-                .iter()
-                .filter(|k| {
-                    **k != CommandKind::Withdraw && case::allowed_roles(**k).contains(&role)
-                })
-                .map(|k| k.name_zh())
-                .collect();
-            (!steps.is_empty()).then(|| (c, steps.join("、")))
-        })
-        .collect();
-    mine.sort_by_key(|(c, _)| (c.next_deadline.is_none(), c.next_deadline, c.id));
     let names = village_names(
         &state,
         &mine.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
@@ -805,13 +783,49 @@ pub(crate) async fn todo(
     })
 }
 
+/// 我的待办's cases: open cases of the user's jurisdiction whose next step the user's role
+/// may take, with those steps' names, overdue first, then by due date; and whether every
+/// open case was scanned.
+pub(crate) async fn my_todo(
+    state: &AppState,
+    s: &SessionUser,
+) -> Result<(Vec<(CaseSummary, String)>, bool), WebError> {
+    let actor = s.actor();
+    let role = s.user.role;
+    let filter = CaseFilter {
+        open_only: true,
+        ..CaseFilter::default()
+    };
+    let page = state
+        .store
+        .cases(&actor, &filter, PageRequest::new(1, WORKLIST_SCAN))
+        .await?;
+    let scanned_all = page.total <= i64::from(WORKLIST_SCAN);
+    let mut mine: Vec<(CaseSummary, String)> = page
+        .items
+        .into_iter()
+        .filter_map(|c| {
+            let steps: Vec<&str> = case::offered_at(c.stage)
+                .iter()
+                .filter(|k| {
+                    **k != CommandKind::Withdraw && case::allowed_roles(**k).contains(&role)
+                })
+                .map(|k| k.name_zh())
+                .collect();
+            (!steps.is_empty()).then(|| (c, steps.join("、")))
+        })
+        .collect();
+    mine.sort_by_key(|(c, _)| (c.next_deadline.is_none(), c.next_deadline, c.id));
+    Ok((mine, scanned_all))
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct CaseListQuery {
-    program: Option<String>,
-    stage: Option<String>,
-    division: Option<String>,
-    status: Option<String>,
-    page: Option<String>,
+    pub(crate) program: Option<String>,
+    pub(crate) stage: Option<String>,
+    pub(crate) division: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) page: Option<String>,
 }
 
 #[derive(Template)]

@@ -2536,3 +2536,221 @@ pub async fn demo_cases_cover_every_stage(db: &TestDb) {
     assert_eq!(all.total as usize, cases.created.len());
     assert!(db.store.verify_chain().await.unwrap().first_break.is_none());
 }
+
+// ---- household import (批量导入) ------------------------------------------------------------
+
+fn import_of(
+    sha: char,
+    mode: jiuzhu_store::ImportMode,
+    households: Vec<NewHousehold>,
+) -> jiuzhu_store::HouseholdImport {
+    let mut row = 1;
+    let households: Vec<jiuzhu_store::ImportHousehold> = households
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| jiuzhu_store::ImportHousehold {
+            key: format!("H{i}"),
+            rows: h
+                .members
+                .iter()
+                .map(|_| {
+                    row += 1;
+                    row
+                })
+                .collect(),
+            household: h,
+        })
+        .collect();
+    jiuzhu_store::HouseholdImport {
+        sha256: sha.to_string().repeat(64),
+        file_name: "test.csv".into(),
+        mode,
+        rows: row - 1,
+        households,
+        rejected: Vec::new(),
+        issues: Vec::new(),
+    }
+}
+
+/// Imports run in one transaction: all-or-nothing writes nothing when any row is wrong;
+/// valid-only skips the invalid households whole; the database checks name row and column
+/// with the ID number masked; a re-import of the same file by the same account is a replay;
+/// the audit chain stays intact and each household has its `household.registered` event.
+pub async fn household_import_is_one_transaction(db: &TestDb) {
+    use jiuzhu_store::import::{column, no_progress};
+    use jiuzhu_store::{ImportMode, ImportStage};
+    load(db).await;
+    let cw = account(db, "caseworker", Role::TownshipCaseworker, XUNCHANG).await;
+    let existing = household(XUNCHANG_VILLAGE, 2);
+    register(db, &cw, "before-import", existing.clone())
+        .await
+        .unwrap();
+    let before = event_count(db).await;
+
+    // Household 1 repeats a registered ID number (rows 4-5: its second member is row 5);
+    // household 2 lies in another township (rows 6).
+    let good = household(XUNCHANG_VILLAGE, 2);
+    let mut dup = household(XUNCHANG_VILLAGE, 2);
+    dup.members[1].id_number = existing.members[1].id_number.clone();
+    let elsewhere = household(GONGQUAN_VILLAGE, 1);
+    let files = vec![good.clone(), dup, elsewhere];
+
+    let report = db
+        .store
+        .import_households(
+            &ctx(&cw, "ignored"),
+            import_of('a', ImportMode::AllOrNothing, files.clone()),
+            &no_progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.households_imported, 0, "{report:?}");
+    assert_eq!(report.households_skipped, 3);
+    let rows: Vec<(u32, &str)> = report
+        .issues
+        .iter()
+        .map(|i| (i.row, i.column.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![(5, column::ID_NUMBER), (6, column::VILLAGE)],
+        "{report:?}"
+    );
+    let full = existing.members[1].id_number.as_str();
+    assert!(
+        report.issues.iter().all(|i| !i.reason.contains(full)),
+        "{report:?}"
+    );
+    assert!(
+        report.issues[0]
+            .reason
+            .contains(&existing.members[1].id_number.masked())
+    );
+    assert_eq!(event_count(db).await, before, "nothing written");
+    assert_eq!(db.store.counts(&cw).await.unwrap().households, 1);
+
+    // valid-only: the good household is imported, the two others skipped.
+    let progress_seen = std::sync::Mutex::new(Vec::new());
+    let progress = |p: jiuzhu_store::ImportProgress| {
+        progress_seen.lock().unwrap().push(p.stage);
+    };
+    let report = db
+        .store
+        .import_households(
+            &ctx(&cw, "ignored"),
+            import_of('b', ImportMode::ValidOnly, files.clone()),
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.households,
+            report.households_imported,
+            report.members_imported,
+            report.households_skipped
+        ),
+        (3, 1, 2, 2),
+        "{report:?}"
+    );
+    assert!(
+        progress_seen
+            .lock()
+            .unwrap()
+            .contains(&ImportStage::Writing)
+    );
+    let id = report.first_household_id.unwrap();
+    let got = db.store.household(&cw, id).await.unwrap();
+    assert_eq!(got.members.len(), 2);
+    assert_eq!(got.members[0].id_number, good.members[0].id_number);
+    let events = db
+        .store
+        .events_for(&cw, &format!("household:{id}"))
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "household.registered");
+    assert_eq!(events[0].payload["import"]["sha256"], "b".repeat(64));
+    // one household.registered + one household.import_completed
+    assert_eq!(event_count(db).await, before + 2);
+
+    // The same file again by the same account: the first report, nothing new.
+    let again = db
+        .store
+        .import_households(
+            &ctx(&cw, "other"),
+            import_of('b', ImportMode::ValidOnly, files),
+            &no_progress,
+        )
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.households_imported, 1);
+    assert_eq!(again.first_household_id, Some(id));
+    assert_eq!(db.store.counts(&cw).await.unwrap().households, 2);
+    let verified = db.store.verify_chain().await.unwrap();
+    assert!(verified.first_break.is_none(), "{verified:?}");
+    assert_eq!(verified.events, before + 2);
+
+    // A role that may not register households may not import.
+    let rv = account(db, "reviewer", Role::TownshipReviewer, XUNCHANG).await;
+    let err = db
+        .store
+        .import_households(
+            &ctx(&rv, "x"),
+            import_of(
+                'c',
+                ImportMode::ValidOnly,
+                vec![household(XUNCHANG_VILLAGE, 1)],
+            ),
+            &no_progress,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+}
+
+/// Many households in one import: ids consecutive, every member stored, chain intact.
+pub async fn household_import_writes_in_batches(db: &TestDb) {
+    use jiuzhu_store::ImportMode;
+    load(db).await;
+    let admin = account(db, "admin", Role::CountyAdmin, "511526").await;
+    let households: Vec<NewHousehold> = (0..450)
+        .map(|i| {
+            household(
+                if i % 2 == 0 {
+                    XUNCHANG_VILLAGE
+                } else {
+                    GONGQUAN_VILLAGE
+                },
+                1 + i % 3,
+            )
+        })
+        .collect();
+    let members: usize = households.iter().map(|h| h.members.len()).sum();
+    let report = db
+        .store
+        .import_households(
+            &ctx(&admin, "k"),
+            import_of('d', ImportMode::AllOrNothing, households),
+            &jiuzhu_store::import::no_progress,
+        )
+        .await
+        .unwrap();
+    assert!(
+        report.issues.is_empty(),
+        "{:?}",
+        &report.issues[..3.min(report.issues.len())]
+    );
+    assert_eq!(report.households_imported, 450);
+    assert_eq!(report.members_imported, members as u64);
+    let (a, b) = (
+        report.first_household_id.unwrap(),
+        report.last_household_id.unwrap(),
+    );
+    assert_eq!(b - a, 449);
+    let counts = db.store.counts(&admin).await.unwrap();
+    assert_eq!((counts.households, counts.members), (450, members as i64));
+    let verified = db.store.verify_chain().await.unwrap();
+    assert!(verified.first_break.is_none(), "{verified:?}");
+}

@@ -36,10 +36,11 @@ use std::sync::Arc;
 use jiuzhu_store::Rules;
 use jiuzhu_store::{
     Actor, CaseFact, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts,
-    Division, EventRecord, Executed, Household, HouseholdFilter, HouseholdSummary, Member,
-    NewEvent, NewGrant, NewHousehold, NewPublicReport, NewSession, NewUser, Page, PageRequest,
-    PublicEntry, PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store,
-    StoreError, User, UserCredentials, VerifyReport, policy,
+    Division, EventRecord, Executed, Household, HouseholdFilter, HouseholdImport, HouseholdSummary,
+    ImportHousehold, ImportIssue, ImportMode, ImportProgress, ImportReport, ImportStage, Member,
+    NewEvent, NewGrant, NewHousehold, NewMember, NewPublicReport, NewSession, NewUser, Page,
+    PageRequest, PublicEntry, PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope,
+    Session, Store, StoreError, User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -988,7 +989,7 @@ impl SqlStore {
     /// 异议/举报 from the public form: stored with its answer deadline; the event carries
     /// the content's SHA-256 and length, not the text (it may name people) nor the contact.
     async fn submit_public_report(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         rules: &Rules,
         r: NewPublicReport,
@@ -1090,7 +1091,7 @@ impl SqlStore {
     }
 
     async fn answer_public_report(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         report_id: i64,
         answer: String,
@@ -1152,7 +1153,7 @@ impl SqlStore {
 
     /// Records that a staff member looked at a household's full identity numbers, and why.
     async fn view_id_numbers(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         ctx: &CommandContext,
         household_id: i64,
         reason: String,
@@ -2461,6 +2462,531 @@ impl Store for SqlStore {
             }
         }
         tx.rollback().await.map_err(db_err)?;
+        Ok(report)
+    }
+
+    async fn import_households(
+        &self,
+        ctx: &CommandContext,
+        import: HouseholdImport,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport> {
+        self.import_households_impl(ctx, import, progress).await
+    }
+}
+
+// ---- household import (批量导入) ------------------------------------------------------------
+
+/// Rows per multi-row INSERT of the import (parameters per statement stay far below
+/// SQLite's and PostgreSQL's limits).
+const IMPORT_BATCH: usize = 200;
+/// ID numbers per `IN (…)` lookup of the import's duplicate check.
+const IMPORT_LOOKUP_BATCH: usize = 500;
+
+/// `($1, $2, …), (…)`: `rows` groups of `cols` numbered placeholders.
+fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+fn import_outcome_report(outcome: &CommandOutcome) -> Option<ImportReport> {
+    let CommandOutcome::HouseholdsImported {
+        sha256,
+        mode,
+        rows,
+        households,
+        households_imported,
+        members_imported,
+        households_skipped,
+        first_household_id,
+        last_household_id,
+    } = outcome
+    else {
+        return None;
+    };
+    Some(ImportReport {
+        sha256: sha256.clone(),
+        mode: *mode,
+        rows: *rows,
+        households: *households,
+        households_imported: *households_imported,
+        members_imported: *members_imported,
+        households_skipped: *households_skipped,
+        issues: Vec::new(),
+        first_household_id: *first_household_id,
+        last_household_id: *last_household_id,
+        replayed: true,
+    })
+}
+
+impl SqlStore {
+    /// Reserves `n` consecutive ids of a counter; returns the first.
+    async fn reserve_ids(tx: &mut Tx<'_>, counter: &str, n: i64) -> Result<i64> {
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(counter)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + $2 WHERE name = $1 RETURNING value",
+        )
+        .bind(counter)
+        .bind(n)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok(last - n + 1)
+    }
+
+    /// Like `append`, with multi-row INSERTs: many events on one chain in few statements.
+    async fn append_batched(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        idempotency_key: &str,
+        chain: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<()> {
+        let head = Self::lock_chain(tx, chain).await?;
+        let (mut seq, mut prev) = (head.seq, head.hash);
+        let occurred_at = event_time(at);
+        let (actor_name, actor_role, actor_division) = (
+            actor.audit_name(),
+            actor.audit_role().to_string(),
+            actor.audit_division(),
+        );
+        let mut records = Vec::with_capacity(IMPORT_BATCH);
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            records.clear();
+            for e in events.by_ref().take(IMPORT_BATCH) {
+                seq += 1;
+                let mut rec = EventRecord {
+                    chain: chain.to_string(),
+                    seq,
+                    kind: e.kind,
+                    subject: e.subject,
+                    occurred_at,
+                    actor: actor_name.clone(),
+                    actor_role: actor_role.clone(),
+                    actor_division: actor_division.clone(),
+                    idempotency_key: idempotency_key.to_string(),
+                    payload: e.payload,
+                    prev_hash: prev,
+                    hash: String::new(),
+                };
+                rec.hash = rec.compute_hash();
+                prev = rec.hash.clone();
+                records.push(rec);
+            }
+            let sql = format!(
+                "INSERT INTO events (chain, seq, kind, subject, occurred_at, actor, actor_role, \
+                 actor_division, idempotency_key, payload, prev_hash, hash) VALUES {}",
+                values_placeholders(records.len(), 12)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for rec in &records {
+                q = q
+                    .bind(&rec.chain)
+                    .bind(rec.seq)
+                    .bind(&rec.kind)
+                    .bind(&rec.subject)
+                    .bind(rec.occurred_at)
+                    .bind(&rec.actor)
+                    .bind(&rec.actor_role)
+                    .bind(&rec.actor_division)
+                    .bind(&rec.idempotency_key)
+                    .bind(Json(&rec.payload))
+                    .bind(&rec.prev_hash)
+                    .bind(&rec.hash);
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
+        }
+        sqlx::query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE chain = $1")
+            .bind(chain)
+            .bind(seq)
+            .bind(&prev)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The import's checks that need the database, inside its transaction: every distinct
+    /// village exists and lies in the actor's jurisdiction; no ID number is registered yet.
+    /// Returns the issues (the households they concern are then invalid).
+    async fn import_db_issues(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        households: &[ImportHousehold],
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<Vec<(usize, ImportIssue)>> {
+        use jiuzhu_store::import::column;
+        let mut issues = Vec::new();
+        let mut villages: std::collections::HashMap<&DivisionCode, Option<String>> =
+            std::collections::HashMap::new();
+        for (i, h) in households.iter().enumerate() {
+            let village = &h.household.division;
+            if !villages.contains_key(village) {
+                let why = if let Err(e) = policy::register_household(actor, village) {
+                    Some(match e {
+                        StoreError::Forbidden(_) => {
+                            format!("村(社区){village}不在您的管辖范围内，不能导入")
+                        }
+                        other => other.to_string(),
+                    })
+                } else if !Self::division_exists(tx, village).await? {
+                    Some(format!("区划代码{village}不在区划表中"))
+                } else {
+                    None
+                };
+                villages.insert(village, why);
+            }
+            if let Some(Some(why)) = villages.get(village) {
+                for row in &h.rows {
+                    issues.push((i, ImportIssue::new(*row, column::VILLAGE, why.clone())));
+                }
+            }
+        }
+        // ID numbers already registered, looked up in batches.
+        let all: Vec<(usize, u32, &IdNumber)> = households
+            .iter()
+            .enumerate()
+            .flat_map(|(i, h)| {
+                h.rows
+                    .iter()
+                    .zip(&h.household.members)
+                    .map(move |(row, m)| (i, *row, &m.id_number))
+            })
+            .collect();
+        let total = households.len() as u64;
+        for chunk in all.chunks(IMPORT_LOOKUP_BATCH) {
+            let placeholders = (1..=chunk.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT id_number FROM members WHERE id_number IN ({placeholders})");
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for (_, _, id) in chunk {
+                q = q.bind(id.as_str());
+            }
+            let found: std::collections::HashSet<String> = q
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .collect();
+            for (i, row, id) in chunk {
+                if found.contains(id.as_str()) {
+                    issues.push((
+                        *i,
+                        ImportIssue::new(
+                            *row,
+                            column::ID_NUMBER,
+                            format!("身份证号码{}已登记在其他家庭中", id.masked()),
+                        ),
+                    ));
+                }
+            }
+            if let Some((i, _, _)) = chunk.last() {
+                progress(ImportProgress {
+                    stage: ImportStage::Checking,
+                    done: *i as u64 + 1,
+                    total,
+                });
+            }
+        }
+        Ok(issues)
+    }
+
+    /// Writes the households, their members and their events (multi-row INSERTs).
+    async fn import_write(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        sha256: &str,
+        households: &[&ImportHousehold],
+        first_id: i64,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<(u64, Vec<(String, Vec<NewEvent>)>)> {
+        let total = households.len() as u64;
+        let mut members_written = 0_u64;
+        let mut by_chain: std::collections::BTreeMap<String, Vec<NewEvent>> =
+            std::collections::BTreeMap::new();
+        let mut next_id = first_id;
+        for chunk in households.chunks(IMPORT_BATCH) {
+            let ids: Vec<i64> = (next_id..).take(chunk.len()).collect();
+            next_id += chunk.len() as i64;
+            let counties: Vec<String> = chunk
+                .iter()
+                .map(|h| h.household.division.county_prefix().to_string())
+                .collect();
+            let sql = format!(
+                "INSERT INTO households (county_code, id, division_code, address, demo, \
+                 created_at) VALUES {}",
+                values_placeholders(chunk.len(), 6)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for ((h, id), county) in chunk.iter().zip(&ids).zip(&counties) {
+                q = q
+                    .bind(county)
+                    .bind(*id)
+                    .bind(h.household.division.as_str())
+                    .bind(h.household.address.trim())
+                    .bind(h.household.demo)
+                    .bind(ctx.now);
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
+
+            let members: Vec<(&String, i64, i32, &NewMember)> = chunk
+                .iter()
+                .zip(&ids)
+                .zip(&counties)
+                .flat_map(|((h, id), county)| {
+                    (1_i32..)
+                        .zip(&h.household.members)
+                        .map(move |(seq, m)| (county, *id, seq, m))
+                })
+                .collect();
+            members_written += members.len() as u64;
+            for part in members.chunks(IMPORT_BATCH) {
+                let sql = format!(
+                    "INSERT INTO members (county_code, household_id, seq, name, id_number, \
+                     relation, sex, birth_date) VALUES {}",
+                    values_placeholders(part.len(), 8)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (county, id, seq, m) in part {
+                    q = q
+                        .bind(*county)
+                        .bind(*id)
+                        .bind(*seq)
+                        .bind(m.name.as_str())
+                        .bind(m.id_number.as_str())
+                        .bind(m.relation.as_str())
+                        .bind(sex_str(m.id_number.sex()))
+                        .bind(m.id_number.birth_date());
+                }
+                q.execute(&mut **tx).await.map_err(db_err)?;
+            }
+            for ((h, id), county) in chunk.iter().zip(&ids).zip(counties) {
+                let payload = json!({
+                    "household_id": id,
+                    "division": h.household.division,
+                    "address": h.household.address.trim(),
+                    "demo": h.household.demo,
+                    "members": h.household.members,
+                    "import": { "sha256": sha256, "key": h.key, "rows": h.rows },
+                });
+                by_chain.entry(county).or_default().push(NewEvent::new(
+                    "household.registered",
+                    format!("household:{id}"),
+                    payload,
+                ));
+            }
+            progress(ImportProgress {
+                stage: ImportStage::Writing,
+                done: (next_id - first_id) as u64,
+                total,
+            });
+        }
+        Ok((members_written, by_chain.into_iter().collect()))
+    }
+
+    async fn import_households_impl(
+        &self,
+        ctx: &CommandContext,
+        import: HouseholdImport,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport> {
+        if import.sha256.len() != 64 || !import.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::Invalid(
+                "the import's sha256 must be 64 hex digits".to_string(),
+            ));
+        }
+        if let Actor::User(u) = &ctx.actor
+            && !u.role.may_register_households()
+        {
+            return Err(StoreError::Forbidden(format!(
+                "role {} cannot register households",
+                u.role
+            )));
+        }
+        check_text("file name", &import.file_name, 255)?;
+        let key = import.idempotency_key(&ctx.actor);
+        check_idempotency_key(&key).map_err(StoreError::Invalid)?;
+        let fingerprint = format!("{}:import:{}", ctx.actor.audit_name(), import.sha256);
+        let replayed = |done: Executed| {
+            import_outcome_report(&done.outcome)
+                .ok_or_else(|| StoreError::Conflict("the key belongs to another command".into()))
+        };
+        if let Some(done) = Self::replay(&self.pool, &key, &fingerprint).await? {
+            return replayed(done);
+        }
+        let mut tx = self.begin().await?;
+        if let Some(done) = Self::replay(&mut *tx, &key, &fingerprint).await? {
+            return replayed(done);
+        }
+        let claimed = sqlx::query(
+            "INSERT INTO commands (idempotency_key, chain, command, fingerprint, outcome, actor, \
+             created_at) VALUES ($1, '', $2, $3, $4, $5, $6)",
+        )
+        .bind(&key)
+        .bind("import_households")
+        .bind(&fingerprint)
+        .bind(Json(Value::Null))
+        .bind(ctx.actor.audit_name())
+        .bind(ctx.now)
+        .execute(&mut *tx)
+        .await;
+        match claimed {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                drop(tx);
+                return match Self::replay(&self.pool, &key, &fingerprint).await? {
+                    Some(done) => replayed(done),
+                    None => Err(StoreError::Conflict("concurrent import".to_string())),
+                };
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+
+        let mut issues = import.issues;
+        let mut invalid = vec![false; import.households.len()];
+        // What the types cannot say (also checked by the parser; a store caller may differ).
+        for (i, h) in import.households.iter().enumerate() {
+            if h.rows.len() != h.household.members.len() {
+                return Err(StoreError::Invalid(format!(
+                    "household {}: {} rows for {} members",
+                    h.key,
+                    h.rows.len(),
+                    h.household.members.len()
+                )));
+            }
+            if let Err(e) = h.household.check() {
+                invalid[i] = true;
+                issues.push(ImportIssue::new(
+                    h.rows.first().copied().unwrap_or(0),
+                    "",
+                    format!("家庭编号{}：{e}", h.key),
+                ));
+            }
+        }
+        for (i, issue) in
+            Self::import_db_issues(&mut tx, &ctx.actor, &import.households, progress).await?
+        {
+            invalid[i] = true;
+            issues.push(issue);
+        }
+        issues.sort_by(|a, b| a.row.cmp(&b.row).then_with(|| a.column.cmp(&b.column)));
+        let total = (import.households.len() + import.rejected.len()) as u64;
+        let valid: Vec<&ImportHousehold> = match import.mode {
+            ImportMode::AllOrNothing if !issues.is_empty() => Vec::new(),
+            _ => import
+                .households
+                .iter()
+                .zip(&invalid)
+                .filter(|(_, bad)| !**bad)
+                .map(|(h, _)| h)
+                .collect(),
+        };
+        let mut report = ImportReport {
+            sha256: import.sha256.clone(),
+            mode: import.mode,
+            rows: import.rows,
+            households: total,
+            households_imported: valid.len() as u64,
+            members_imported: 0,
+            households_skipped: total - valid.len() as u64,
+            issues,
+            first_household_id: None,
+            last_household_id: None,
+            replayed: false,
+        };
+        if valid.is_empty() {
+            // Nothing to write: the key is not kept, a corrected file can come again.
+            tx.rollback().await.map_err(db_err)?;
+            progress(ImportProgress {
+                stage: ImportStage::Done,
+                done: 0,
+                total: 0,
+            });
+            return Ok(report);
+        }
+        let n = valid.len() as i64;
+        let first_id = Self::reserve_ids(&mut tx, "household", n).await?;
+        let (members, chains) =
+            Self::import_write(&mut tx, ctx, &import.sha256, &valid, first_id, progress).await?;
+        report.members_imported = members;
+        report.first_household_id = Some(first_id);
+        report.last_household_id = Some(first_id + n - 1);
+        let counties: Vec<String> = chains.iter().map(|(c, _)| c.clone()).collect();
+        for (chain, events) in chains {
+            Self::append_batched(&mut tx, &ctx.actor, ctx.now, &key, &chain, events).await?;
+        }
+        // The file's own event: on the importer's county chain (the system chain for the CLI).
+        let chain = match &ctx.actor {
+            Actor::User(u) => u.division.county_prefix().to_string(),
+            Actor::System { .. } => SYSTEM_CHAIN.to_string(),
+        };
+        let summary = NewEvent::new(
+            "household.import_completed",
+            format!("import:{}", import.sha256),
+            json!({
+                "sha256": import.sha256,
+                "file_name": import.file_name,
+                "mode": import.mode,
+                "rows": report.rows,
+                "households": report.households,
+                "households_imported": report.households_imported,
+                "members_imported": report.members_imported,
+                "households_skipped": report.households_skipped,
+                "issues": report.issues.len(),
+                "first_household_id": report.first_household_id,
+                "last_household_id": report.last_household_id,
+                "counties": counties,
+            }),
+        );
+        Self::append(&mut tx, &ctx.actor, ctx.now, &key, &chain, vec![summary], None).await?;
+        let outcome = CommandOutcome::HouseholdsImported {
+            sha256: report.sha256.clone(),
+            mode: report.mode,
+            rows: report.rows,
+            households: report.households,
+            households_imported: report.households_imported,
+            members_imported: report.members_imported,
+            households_skipped: report.households_skipped,
+            first_household_id: report.first_household_id,
+            last_household_id: report.last_household_id,
+        };
+        sqlx::query("UPDATE commands SET chain = $2, outcome = $3 WHERE idempotency_key = $1")
+            .bind(&key)
+            .bind(&chain)
+            .bind(Json(&outcome))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        progress(ImportProgress {
+            stage: ImportStage::Done,
+            done: report.households_imported,
+            total: report.households_imported,
+        });
         Ok(report)
     }
 }

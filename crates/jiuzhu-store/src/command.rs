@@ -135,6 +135,19 @@ pub enum CommandOutcome {
     HouseholdRegistered {
         household_id: i64,
     },
+    /// A household import file was imported (the counts of its report; the row-by-row
+    /// issues are not kept).
+    HouseholdsImported {
+        sha256: String,
+        mode: crate::import::ImportMode,
+        rows: u32,
+        households: u64,
+        households_imported: u64,
+        members_imported: u64,
+        households_skipped: u64,
+        first_household_id: Option<i64>,
+        last_household_id: Option<i64>,
+    },
     DelegationGranted {
         grant_id: i64,
     },

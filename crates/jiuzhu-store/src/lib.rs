@@ -9,6 +9,7 @@ pub mod demo;
 pub mod divisions;
 pub mod error;
 pub mod event;
+pub mod import;
 pub mod model;
 pub mod policy;
 pub mod rules;
@@ -23,6 +24,10 @@ pub use auth::{Actor, Scope, UserActor};
 pub use command::{Command, CommandContext, CommandOutcome, Executed};
 pub use error::{Result, StoreError};
 pub use event::{EventRecord, NewEvent, VerifyReport};
+pub use import::{
+    HouseholdImport, ImportHousehold, ImportIssue, ImportMode, ImportProgress, ImportReport,
+    ImportStage,
+};
 pub use model::*;
 pub use rules::Rules;
 
@@ -66,6 +71,21 @@ pub trait Store: Send + Sync {
     /// projections in one transaction. A retry with the same idempotency key returns the
     /// first outcome with `replayed = true` and writes nothing.
     async fn execute(&self, ctx: &CommandContext, command: Command) -> Result<Executed>;
+
+    /// 批量导入 imports the households of a parsed file in ONE transaction: adds the checks
+    /// that need the database (village exists and lies in the actor's jurisdiction, ID
+    /// numbers not registered yet) to the file's issues, then writes nothing
+    /// ([`ImportMode::AllOrNothing`] with any issue) or every valid household
+    /// ([`ImportMode::ValidOnly`]), each with its `household.registered` event, plus one
+    /// `household.import_completed` event for the file. The idempotency key is
+    /// [`HouseholdImport::idempotency_key`] (`ctx.idempotency_key` is not used): the same
+    /// file imported again by the same account returns the first report, `replayed`.
+    async fn import_households(
+        &self,
+        ctx: &CommandContext,
+        import: HouseholdImport,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport>;
 
     // ---- accounts and sessions -----------------------------------------------------------
 

@@ -5,6 +5,7 @@ mod audit;
 mod case_api;
 mod cases;
 mod county;
+mod excel;
 mod health;
 mod helpers;
 mod households;

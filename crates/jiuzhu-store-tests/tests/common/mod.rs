@@ -45,6 +45,8 @@ macro_rules! all_conformance_tests {
             case_runs_from_application_to_decision,
             duplicate_open_application_is_refused,
             concurrent_case_commands_serialize,
+            household_import_is_one_transaction,
+            household_import_writes_in_batches,
         );
     };
 }
