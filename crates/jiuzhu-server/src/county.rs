@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use jiuzhu_domain::{DivisionCode, Fen, Program, Role};
 use jiuzhu_store::auth::new_secret;
 use jiuzhu_store::{Command, CommandContext, NewGrant, StoreError};
@@ -112,7 +112,7 @@ pub(crate) async fn dashboard(
 ) -> Result<Response, WebError> {
     let actor = s.actor();
     let facts = state.store.case_facts(&actor, None).await?;
-    let now = (state.now() + Duration::hours(8)).naive_utc();
+    let now = state.local_now();
     let overdue = |f: &jiuzhu_store::CaseFact| f.open && f.next_deadline.is_some_and(|d| d < now);
 
     let mut programs = Vec::new();
@@ -266,7 +266,7 @@ async fn grants_page(
 ) -> Result<Response, WebError> {
     let actor = s.actor();
     let grants = state.store.grants(&actor, None, None).await?;
-    let today = (state.now() + Duration::hours(8)).date_naive();
+    let today = state.local_now().date();
     let mut rows = Vec::new();
     for g in &grants {
         let township = state

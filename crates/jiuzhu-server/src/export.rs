@@ -7,7 +7,7 @@
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use jiuzhu_domain::case::Stage;
 use jiuzhu_domain::{DivisionCode, DivisionLevel, Program};
 use jiuzhu_excel::{Cell, Column, Sheet};
@@ -20,7 +20,7 @@ use crate::error::WebError;
 use crate::public::BoardQuery;
 use crate::session::WebUser;
 use crate::web::{ListQuery, parse_division_filter};
-use crate::workbench::{CaseListQuery, local_now, my_todo, village_names};
+use crate::workbench::{CaseListQuery, my_todo, village_names};
 
 /// Most rows one export holds (the lists are read page by page up to this).
 const MAX_EXPORT_ROWS: usize = 200_000;
@@ -31,7 +31,7 @@ fn xlsx(sheets: &[Sheet], name: &str) -> Result<Response, WebError> {
         tracing::error!(error = %e, "xlsx export failed");
         WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "导出失败，请稍后重试")
     })?;
-    let date = chrono::Utc::now() + Duration::hours(8);
+    let date = crate::util::local_time(chrono::Utc::now());
     Ok((
         [
             (header::CONTENT_TYPE, jiuzhu_excel::XLSX_MIME.to_string()),
@@ -49,7 +49,7 @@ fn xlsx(sheets: &[Sheet], name: &str) -> Result<Response, WebError> {
 }
 
 fn local(t: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
-    (t + Duration::hours(8)).naive_utc()
+    crate::util::local_time(t)
 }
 
 /// `GET /households.xlsx?division=CODE`: 家庭列表.
@@ -170,7 +170,7 @@ pub(crate) async fn cases(
         stage,
         open_only: q.status.as_deref() != Some("all"),
     };
-    let now = local_now(&state);
+    let now = state.local_now();
     let mut all = Vec::new();
     let mut page_no = 1;
     loop {
@@ -189,7 +189,7 @@ pub(crate) async fn cases(
         }
         page_no += 1;
     }
-    let names = village_names(&state, &all).await;
+    let names = village_names(&state, all.iter().collect()).await;
     let mut sheet = Sheet::new("案件列表", case_columns());
     for c in &all {
         sheet.push(case_cells(c, now, &names));
@@ -203,9 +203,9 @@ pub(crate) async fn todo(
     WebUser(s): WebUser,
 ) -> Result<Response, WebError> {
     let (mine, _) = my_todo(&state, &s).await?;
-    let now = local_now(&state);
+    let now = state.local_now();
     let cases: Vec<CaseSummary> = mine.iter().map(|(c, _)| c.clone()).collect();
-    let names = village_names(&state, &cases).await;
+    let names = village_names(&state, cases.iter().collect()).await;
     let mut columns = case_columns();
     columns.push(Column::new("待办事项", 30.0));
     let mut sheet = Sheet::new("我的待办", columns);
@@ -274,7 +274,7 @@ pub(crate) async fn public_notices(
         })
         .ok_or_else(unknown)?;
     state.store.division(&code).await?.ok_or_else(unknown)?;
-    let today = (chrono::Utc::now() + Duration::hours(8)).date_naive();
+    let today = crate::util::local_time(chrono::Utc::now()).date();
     let entries = state.store.public_board(&code, today).await?;
     let sheets = [
         public_sheet("正在公示", &entries, PublicKind::Notice),

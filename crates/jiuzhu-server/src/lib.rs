@@ -72,6 +72,11 @@ impl AppState {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+
+    /// Now in local time (Asia/Shanghai, UTC+8).
+    fn local_now(&self) -> chrono::NaiveDateTime {
+        crate::util::local_time(self.now())
+    }
 }
 
 /// All routes of the web UI and the API.

@@ -10,7 +10,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::Duration;
 use jiuzhu_domain::{DivisionCode, DivisionLevel};
 use jiuzhu_store::{Actor, PublicEntry, PublicKind};
 use serde::Deserialize;
@@ -167,7 +166,7 @@ pub(crate) async fn notices(
         }
         _ => None,
     };
-    let today = (state.now() + Duration::hours(8)).date_naive();
+    let today = state.local_now().date();
     let entries = state.store.public_board(&code, today).await?;
     let (notices, notices_total) = rows(&entries, PublicKind::Notice);
     let (results, results_total) = rows(&entries, PublicKind::Result);

@@ -84,6 +84,12 @@ fn china() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
+/// The local (China Standard Time) wall-clock time of a moment: what deadlines, notices and
+/// command times are compared with.
+pub(crate) fn local_time(t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    t.with_timezone(&china()).naive_local()
+}
+
 /// A moment as shown on pages: `2026-11-03 14:05` Beijing time.
 pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&china())

@@ -41,10 +41,6 @@ const WORKLIST_SCAN: u32 = 2000;
 /// Days ahead in which an open step counts as "due soon" (临近到期).
 const DUE_SOON_DAYS: i64 = 3;
 
-pub(crate) fn local_now(state: &AppState) -> NaiveDateTime {
-    (state.now() + Duration::hours(8)).naive_utc()
-}
-
 fn render(t: &impl Template) -> Result<Response, WebError> {
     Ok(Html(t.render()?).into_response())
 }
@@ -730,21 +726,29 @@ fn case_row(c: &CaseSummary, now: NaiveDateTime, names: &HashMap<String, String>
     }
 }
 
-/// Names of the villages of a list (jurisdiction names are public).
-pub(crate) async fn village_names(
+/// Names of divisions by code (jurisdiction names are public); each code looked up once.
+pub(crate) async fn division_names(
     state: &AppState,
-    cases: &[CaseSummary],
+    codes: Vec<&DivisionCode>,
 ) -> HashMap<String, String> {
     let mut names = HashMap::new();
-    for c in cases {
-        if names.contains_key(c.village.as_str()) {
+    for code in codes {
+        if names.contains_key(code.as_str()) {
             continue;
         }
-        if let Ok(Some(d)) = state.store.division(&c.village).await {
-            names.insert(c.village.to_string(), d.name);
+        if let Ok(Some(d)) = state.store.division(code).await {
+            names.insert(code.to_string(), d.name);
         }
     }
     names
+}
+
+/// Names of the villages of a list of cases.
+pub(crate) async fn village_names(
+    state: &AppState,
+    cases: Vec<&CaseSummary>,
+) -> HashMap<String, String> {
+    division_names(state, cases.into_iter().map(|c| &c.village).collect()).await
 }
 
 #[derive(Template)]
@@ -764,12 +768,8 @@ pub(crate) async fn todo(
     WebUser(s): WebUser,
 ) -> Result<Response, WebError> {
     let (mine, scanned_all) = my_todo(&state, &s).await?;
-    let now = local_now(&state);
-    let names = village_names(
-        &state,
-        &mine.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
-    )
-    .await;
+    let now = state.local_now();
+    let names = village_names(&state, mine.iter().map(|(c, _)| c).collect()).await;
     let rows: Vec<(CaseRow, String)> = mine
         .iter()
         .map(|(c, steps)| (case_row(c, now, &names), steps.clone()))
@@ -893,8 +893,8 @@ pub(crate) async fn cases(
         .store
         .cases(&actor, &filter, PageRequest::new(page_no, PER_PAGE))
         .await?;
-    let now = local_now(&state);
-    let names = village_names(&state, &page.items).await;
+    let now = state.local_now();
+    let names = village_names(&state, page.items.iter().collect()).await;
     let children = state
         .store
         .divisions(&actor, Some(&s.user.division))
@@ -1134,8 +1134,16 @@ async fn case_page(
 ) -> Result<Response, WebError> {
     let actor = s.actor();
     let (c, household, rules) = load_case(state, &actor, id).await?;
-    let staff = township_staff(state, &c.header.township).await;
-    let now = local_now(state);
+    // The investigators' checkboxes read every account: only when the home-visit form shows.
+    let visit_form = !c.is_closed()
+        && case::offered_at(c.stage).contains(&CommandKind::RecordHomeVisit)
+        && case::allowed_roles(CommandKind::RecordHomeVisit).contains(&s.user.role);
+    let staff = if visit_form {
+        township_staff(state, &c.header.township).await
+    } else {
+        Vec::new()
+    };
+    let now = state.local_now();
     let forms = match &rules {
         Some(rules) if !c.is_closed() => {
             let cx = FormContext {
@@ -1358,7 +1366,7 @@ pub(crate) async fn case_act(
         staff: &[],
     };
     let mut errors = Errors::default();
-    let at = command_time(&data, local_now(&state), &mut errors);
+    let at = command_time(&data, state.local_now(), &mut errors);
     let mut body = body_from_form(kind, &data, &cx, &mut errors);
     if !errors.0.is_empty() {
         let submitted = Submitted {
@@ -1626,7 +1634,7 @@ pub(crate) async fn new_case_submit(
         .cloned()
         .ok_or_else(|| WebError::new(StatusCode::CONFLICT, "本县未配置该救助项目"))?;
     let mut errors = Errors::default();
-    let at = command_time(&data, local_now(&state), &mut errors);
+    let at = command_time(&data, state.local_now(), &mut errors);
     let origin = match data.one("origin").as_str() {
         "on_behalf" => Origin::OnBehalf,
         "discovered" => Origin::Discovered,
@@ -1754,15 +1762,8 @@ async fn reports_page(
 ) -> Result<Response, WebError> {
     let actor = s.actor();
     let reports = state.store.public_reports(&actor, false).await?;
-    let today = local_now(state).date();
-    let mut names: HashMap<String, String> = HashMap::new();
-    for r in &reports {
-        if !names.contains_key(r.division.as_str())
-            && let Ok(Some(d)) = state.store.division(&r.division).await
-        {
-            names.insert(r.division.to_string(), d.name);
-        }
-    }
+    let today = state.local_now().date();
+    let names = division_names(state, reports.iter().map(|r| &r.division).collect()).await;
     let rows: Vec<ReportRow> = reports
         .iter()
         .map(|r| ReportRow {

@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use jiuzhu_domain::Program;
 use jiuzhu_domain::case::{self, Stage};
 use jiuzhu_store::{
@@ -54,7 +54,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 /// The local (Asia/Shanghai, UTC+8, no daylight saving) time the store's deadlines use.
 fn local_now(now: DateTime<Utc>) -> NaiveDateTime {
-    (now + Duration::hours(8)).naive_utc()
+    crate::util::local_time(now)
 }
 
 fn case_id(raw: &str) -> ApiResult<i64> {
