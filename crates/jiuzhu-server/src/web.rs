@@ -555,6 +555,21 @@ pub(crate) async fn household_reveal(
     }
 }
 
+/// The household of a page's id; an id that is not a number, absent or outside the
+/// viewer's jurisdiction is the same 404 page.
+pub(crate) async fn household_or_404(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<jiuzhu_store::Household, WebError> {
+    let not_found = || WebError::new(StatusCode::NOT_FOUND, "未找到该家庭");
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    state.store.household(actor, id).await.map_err(|e| match e {
+        jiuzhu_store::StoreError::NotFound(_) => not_found(),
+        other => other.into(),
+    })
+}
+
 async fn household_page(
     state: &AppState,
     s: &SessionUser,
@@ -562,21 +577,9 @@ async fn household_page(
     reveal: bool,
     error: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    // An id that is not a number is as absent as one outside the jurisdiction.
-    let id: i64 = id
-        .parse()
-        .map_err(|_| WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))?;
     let actor = s.actor();
-    let h = state
-        .store
-        .household(&actor, id)
-        .await
-        .map_err(|e| match e {
-            jiuzhu_store::StoreError::NotFound(_) => {
-                WebError::new(StatusCode::NOT_FOUND, "未找到该家庭")
-            }
-            other => other.into(),
-        })?;
+    let h = household_or_404(state, &actor, id).await?;
+    let id = h.id;
     let events = state
         .store
         .events_for(&actor, &format!("household:{id}"))

@@ -32,7 +32,7 @@ use crate::AppState;
 use crate::error::WebError;
 use crate::session::{SessionUser, WebUser};
 use crate::util::{fmt_date, fmt_time};
-use crate::web::{Nav, actor_names, parse_division_filter, parse_page};
+use crate::web::{Nav, actor_names, household_or_404, parse_division_filter, parse_page};
 
 /// Cases per page of the list.
 const PER_PAGE: u32 = 50;
@@ -1510,19 +1510,7 @@ async fn new_case_page(
     submitted: Option<(&FormData, Errors, String)>,
 ) -> Result<Response, WebError> {
     let actor = s.actor();
-    let hid = q
-        .household
-        .as_deref()
-        .and_then(|h| h.parse::<i64>().ok())
-        .ok_or_else(|| WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))?;
-    let h = state
-        .store
-        .household(&actor, hid)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound(_) => WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"),
-            other => other.into(),
-        })?;
+    let h = household_or_404(state, &actor, q.household.as_deref().unwrap_or_default()).await?;
     let rules_store = state.store.rules()?;
     let profile = h
         .division
@@ -1604,18 +1592,7 @@ pub(crate) async fn new_case_submit(
         program: Some(data.one("program")),
     };
     let actor = s.actor();
-    let hid: i64 = data
-        .one("household")
-        .parse()
-        .map_err(|_| WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))?;
-    let h = state
-        .store
-        .household(&actor, hid)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound(_) => WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"),
-            other => other.into(),
-        })?;
+    let h = household_or_404(&state, &actor, &data.one("household")).await?;
     let Ok(program) = data.one("program").parse::<Program>() else {
         return new_case_page(
             &state,
