@@ -14,6 +14,7 @@
 mod api;
 mod county;
 mod docs;
+mod documents;
 mod error;
 mod export;
 mod imports;
@@ -135,6 +136,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cases/{id}", get(workbench::case_view))
         .route("/cases/{id}/act/{kind}", post(workbench::case_act))
+        .route(
+            "/cases/{id}/documents/{kind}",
+            post(documents::issue_submit),
+        )
+        .route("/documents/{id}", get(documents::download))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .route("/api/docs", get(docs::page_handler))

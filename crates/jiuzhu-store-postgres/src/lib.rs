@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "public_reports",
         include_str!("../migrations/0006_public_reports.sql"),
     ),
+    (7, "documents", include_str!("../migrations/0007_documents.sql")),
 ];
 
 /// Writers run concurrently under READ COMMITTED; row locks order them.

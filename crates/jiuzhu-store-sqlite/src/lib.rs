@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "public_reports",
         include_str!("../migrations/0006_public_reports.sql"),
     ),
+    (7, "documents", include_str!("../migrations/0007_documents.sql")),
 ];
 
 /// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start

@@ -36,11 +36,12 @@ use std::sync::Arc;
 use jiuzhu_store::Rules;
 use jiuzhu_store::{
     Actor, CaseFact, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts,
-    Division, EventRecord, Executed, Household, HouseholdFilter, HouseholdImport, HouseholdSummary,
-    ImportHousehold, ImportIssue, ImportMode, ImportProgress, ImportReport, ImportStage, Member,
-    NewEvent, NewGrant, NewHousehold, NewMember, NewPublicReport, NewSession, NewUser, Page,
-    PageRequest, PublicEntry, PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope,
-    Session, Store, StoreError, User, UserCredentials, VerifyReport, policy,
+    Division, DocumentKind, DocumentMeta, EventRecord, Executed, Household, HouseholdFilter,
+    HouseholdImport, HouseholdSummary, ImportHousehold, ImportIssue, ImportMode, ImportProgress,
+    ImportReport, ImportStage, IssuedDocument, Member, NewDocument, NewEvent, NewGrant,
+    NewHousehold, NewMember, NewPublicReport, NewSession, NewUser, Page, PageRequest, PublicEntry,
+    PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store, StoreError,
+    User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -2405,6 +2406,9 @@ impl Store for SqlStore {
                     return Err(StoreError::NotFound(format!("report {id}")));
                 }
             }
+            "document" => {
+                self.document_visible(actor, id).await?;
+            }
             "grant" => {
                 let visible = self.grants(actor, None, None).await?;
                 if !visible.iter().any(|g| g.id == id) {
@@ -2472,6 +2476,50 @@ impl Store for SqlStore {
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
     ) -> Result<ImportReport> {
         self.import_households_impl(ctx, import, progress).await
+    }
+
+    async fn next_document_serial(&self, issuer: &DivisionCode, year: i32) -> Result<u32> {
+        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(document_counter(issuer, year))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        serial_after(value.unwrap_or(0))
+    }
+
+    async fn issue_document(
+        &self,
+        ctx: &CommandContext,
+        doc: NewDocument,
+    ) -> Result<IssuedDocument> {
+        self.issue_document_impl(ctx, doc).await
+    }
+
+    async fn case_documents(&self, actor: &Actor, case_id: i64) -> Result<Vec<DocumentMeta>> {
+        // Visibility follows the case.
+        self.case(actor, case_id).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.case_id = $1 ORDER BY d.id"
+        )))
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn document(&self, actor: &Actor, id: i64) -> Result<(DocumentMeta, Vec<u8>)> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS}, d.pdf FROM documents d JOIN cases c ON c.id = d.case_id \
+             WHERE d.id = $1 AND c.village_code LIKE $2"
+        )))
+        .bind(id)
+        .bind(actor.scope().like_pattern())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+        Ok((document_from_row(&row)?, get(&row, "pdf")?))
     }
 }
 
@@ -2962,7 +3010,16 @@ impl SqlStore {
                 "counties": counties,
             }),
         );
-        Self::append(&mut tx, &ctx.actor, ctx.now, &key, &chain, vec![summary], None).await?;
+        Self::append(
+            &mut tx,
+            &ctx.actor,
+            ctx.now,
+            &key,
+            &chain,
+            vec![summary],
+            None,
+        )
+        .await?;
         let outcome = CommandOutcome::HouseholdsImported {
             sha256: report.sha256.clone(),
             mode: report.mode,
@@ -2988,5 +3045,235 @@ impl SqlStore {
             total: report.households_imported,
         });
         Ok(report)
+    }
+}
+
+// ---- documents (行政文书) ----------------------------------------------------------------
+
+const DOCUMENT_COLUMNS: &str = "d.id, d.case_id, d.kind, d.source, d.issuer_code, d.number, \
+     d.title, d.issued_at, d.issued_by, d.sha256, d.size";
+
+/// The 文号 counter of an issuer and year.
+fn document_counter(issuer: &DivisionCode, year: i32) -> String {
+    format!("doc:{issuer}:{year}")
+}
+
+fn serial_after(value: i64) -> Result<u32> {
+    u32::try_from(value + 1).map_err(|e| corrupt("document counter", e))
+}
+
+/// Largest PDF the archive accepts (a case's documents are a few pages).
+const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+
+fn document_from_row(row: &DbRow) -> Result<DocumentMeta> {
+    let kind: String = get(row, "kind")?;
+    Ok(DocumentMeta {
+        id: get(row, "id")?,
+        case_id: get(row, "case_id")?,
+        kind: DocumentKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
+        source: get(row, "source")?,
+        issuer: division_col(row, "issuer_code")?,
+        number: get(row, "number")?,
+        title: get(row, "title")?,
+        issued_at: get(row, "issued_at")?,
+        issued_by: get(row, "issued_by")?,
+        sha256: get(row, "sha256")?,
+        size: get(row, "size")?,
+    })
+}
+
+impl SqlStore {
+    async fn issue_document_impl(
+        &self,
+        ctx: &CommandContext,
+        doc: NewDocument,
+    ) -> Result<IssuedDocument> {
+        let user = match &ctx.actor {
+            Actor::User(u) => u.clone(),
+            _ => {
+                return Err(StoreError::Forbidden(
+                    "documents are issued by staff accounts".to_string(),
+                ));
+            }
+        };
+        if doc.pdf.is_empty()
+            || doc.pdf.len() > MAX_DOCUMENT_BYTES
+            || !doc.pdf.starts_with(b"%PDF-")
+        {
+            return Err(StoreError::Invalid(format!(
+                "a document must be a PDF of 1 byte to {MAX_DOCUMENT_BYTES} bytes"
+            )));
+        }
+        let number = doc.number.trim();
+        let title = doc.title.trim();
+        if number.is_empty() || title.is_empty() || doc.source.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "a document needs a number, a title and a source".to_string(),
+            ));
+        }
+        check_text("document number", number, 64)?;
+        check_text("document title", title, 64)?;
+        check_text("document source", &doc.source, 64)?;
+        if doc.serial == 0 || !(2000..=9999).contains(&doc.year) {
+            return Err(StoreError::Invalid(
+                "a document's serial starts at 1 and its year has four digits".to_string(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT county_code, village_code, township_code, number FROM cases WHERE id = $1",
+        )
+        .bind(doc.case_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let (county, village, township, case_number) = match row {
+            Some(r) => (
+                get::<String>(&r, "county_code")?,
+                division_col(&r, "village_code")?,
+                division_col(&r, "township_code")?,
+                get::<String>(&r, "number")?,
+            ),
+            None => return Err(StoreError::NotFound(format!("case {}", doc.case_id))),
+        };
+        if !ctx.actor.scope().contains(&village) {
+            return Err(StoreError::NotFound(format!("case {}", doc.case_id)));
+        }
+        let may_issue = matches!(
+            user.role,
+            Role::TownshipCaseworker
+                | Role::TownshipReviewer
+                | Role::TownshipHead
+                | Role::CountyAdmin
+        );
+        if !may_issue {
+            return Err(StoreError::Forbidden(
+                "your role does not issue documents".to_string(),
+            ));
+        }
+        // The issuer is the case's township or its county (a county-level decision).
+        if doc.issuer != township && doc.issuer.as_str() != county {
+            return Err(StoreError::Invalid(
+                "a case's documents are issued by its township or its county".to_string(),
+            ));
+        }
+        // Serialize issuers of one county on its chain: the counter check below then
+        // cannot race on either backend.
+        let head = Self::lock_chain(&mut tx, &county).await?;
+        let existing = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d \
+             WHERE d.case_id = $1 AND d.kind = $2 AND d.source = $3"
+        )))
+        .bind(doc.case_id)
+        .bind(doc.kind.as_str())
+        .bind(&doc.source)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = existing {
+            let meta = document_from_row(&row)?;
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(IssuedDocument { meta, new: false });
+        }
+        let counter = document_counter(&doc.issuer, doc.year);
+        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(&counter)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let next = serial_after(value.unwrap_or(0))?;
+        if doc.serial != next {
+            return Err(StoreError::DocumentSerialTaken {
+                serial: doc.serial,
+                next,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(&counter)
+        .bind(i64::from(doc.serial))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let id = Self::next_id(&mut tx, "documents").await?;
+        let sha256 = jiuzhu_store::event::sha256_hex(&doc.pdf);
+        let size = doc.pdf.len() as i64;
+        sqlx::query(
+            "INSERT INTO documents (county_code, id, case_id, kind, source, issuer_code, year, \
+             serial, number, title, issued_at, issued_by, sha256, size, pdf) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&county)
+        .bind(id)
+        .bind(doc.case_id)
+        .bind(doc.kind.as_str())
+        .bind(&doc.source)
+        .bind(doc.issuer.as_str())
+        .bind(doc.year)
+        .bind(i64::from(doc.serial))
+        .bind(number)
+        .bind(title)
+        .bind(ctx.now)
+        .bind(user.id)
+        .bind(&sha256)
+        .bind(size)
+        .bind(&doc.pdf)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let event = NewEvent::new(
+            "document.issued",
+            format!("document:{id}"),
+            json!({
+                "case_id": doc.case_id,
+                "case_number": case_number,
+                "kind": doc.kind.as_str(),
+                "source": doc.source,
+                "issuer": doc.issuer.as_str(),
+                "number": number,
+                "title": title,
+                "sha256": sha256,
+                "size": size,
+            }),
+        );
+        Self::append(
+            &mut tx,
+            &ctx.actor,
+            ctx.now,
+            &ctx.idempotency_key,
+            &county,
+            vec![event],
+            Some(head),
+        )
+        .await?;
+        // Read back as stored (PostgreSQL keeps microseconds).
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let meta = document_from_row(&row)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(IssuedDocument { meta, new: true })
+    }
+}
+
+impl SqlStore {
+    /// Not found unless the document's case is visible to the actor.
+    async fn document_visible(&self, actor: &Actor, id: i64) -> Result<()> {
+        let case_id: Option<i64> =
+            sqlx::query_scalar("SELECT case_id FROM documents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        match case_id {
+            Some(case_id) => self.case(actor, case_id).await.map(|_| ()),
+            None => Err(StoreError::NotFound(format!("document {id}"))),
+        }
     }
 }

@@ -66,6 +66,11 @@ pub enum StoreError {
         message_zh: String,
     },
 
+    /// The 文号 serial a document was rendered with was taken meanwhile by another document
+    /// of the same issuer: render again with `next`.
+    #[error("document serial {serial} is taken; the next free serial is {next}")]
+    DocumentSerialTaken { serial: u32, next: u32 },
+
     /// The event log's hash chain is broken.
     #[error("audit chain broken: {0}")]
     ChainBroken(String),
@@ -91,6 +96,7 @@ impl StoreError {
             StoreError::IdNumberRegistered { .. } => "id_number_registered",
             StoreError::Invalid(_) => "invalid",
             StoreError::Case { code, .. } => code,
+            StoreError::DocumentSerialTaken { .. } => "document_serial_taken",
             StoreError::ChainBroken(_) => "chain_broken",
             StoreError::Database(_) => "database",
         }

@@ -32,7 +32,7 @@ pub use model::*;
 pub use rules::Rules;
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -192,6 +192,32 @@ pub trait Store: Send + Sync {
         now_local: NaiveDateTime,
         within_days: u32,
     ) -> Result<Vec<CaseSummary>>;
+
+    // ---- documents (行政文书) -------------------------------------------------------------
+
+    /// The serial the issuer's next document of `year` gets (the 文号 counter plus one).
+    /// Render the document with it and pass it to [`Store::issue_document`].
+    async fn next_document_serial(&self, issuer: &DivisionCode, year: i32) -> Result<u32>;
+
+    /// 签发归档: archives a rendered document with its case in one transaction: the PDF
+    /// byte for byte, its SHA-256 (computed here) in a `document.issued` event on the
+    /// county's chain (subject `document:{id}`), and the issuer's 文号 counter moved to
+    /// `doc.serial`. A document already archived for the same case, kind and source is
+    /// returned instead (`new: false`) and nothing is written. Refused when the actor may
+    /// not issue documents of the case (township staff of its township, county admins of
+    /// its county) and with [`StoreError::DocumentSerialTaken`] when the serial is no longer
+    /// the next one (render again with the new serial).
+    async fn issue_document(
+        &self,
+        ctx: &CommandContext,
+        doc: NewDocument,
+    ) -> Result<IssuedDocument>;
+
+    /// The documents archived with a case visible to the actor, oldest first.
+    async fn case_documents(&self, actor: &Actor, case_id: i64) -> Result<Vec<DocumentMeta>>;
+
+    /// One archived document and its PDF, if its case is visible to the actor.
+    async fn document(&self, actor: &Actor, id: i64) -> Result<(DocumentMeta, Vec<u8>)>;
 
     // ---- audit -------------------------------------------------------------------------
 

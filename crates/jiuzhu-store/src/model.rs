@@ -1,5 +1,7 @@
 //! Records read from the store and the inputs of commands.
 
+use std::fmt;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use jiuzhu_domain::{
     DivisionCode, DivisionLevel, Fen, IdNumber, PersonName, Program, Relation, Role, Sex,
@@ -507,4 +509,103 @@ pub struct CaseFact {
     pub open: bool,
     /// The local moment after which the case is overdue, if it has an open step.
     pub next_deadline: Option<NaiveDateTime>,
+}
+
+/// 行政文书 the kinds of document archived with a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// 一次性告知书
+    MissingMaterialsNotice,
+    /// 申请审核确认表
+    ApplicationReviewForm,
+    /// 不予批准告知书
+    RefusalNotice,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 3] = [
+        DocumentKind::MissingMaterialsNotice,
+        DocumentKind::ApplicationReviewForm,
+        DocumentKind::RefusalNotice,
+    ];
+
+    /// Stable machine name (stored, and used in URLs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::MissingMaterialsNotice => "missing_materials_notice",
+            DocumentKind::ApplicationReviewForm => "application_review_form",
+            DocumentKind::RefusalNotice => "refusal_notice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            DocumentKind::MissingMaterialsNotice => "一次性告知书",
+            DocumentKind::ApplicationReviewForm => "申请审核确认表",
+            DocumentKind::RefusalNotice => "不予批准告知书",
+        }
+    }
+}
+
+/// A rendered document to archive with its case ([`crate::Store::issue_document`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    pub case_id: i64,
+    pub kind: DocumentKind,
+    /// What the document documents (e.g. `decision:0`, `one_time_notice`): a case has at
+    /// most one document per kind and source, so issuing again returns the archived one.
+    pub source: String,
+    /// The issuing body's division (township or county): the 文号 counter's owner.
+    pub issuer: DivisionCode,
+    pub year: i32,
+    /// The serial the PDF prints: must be the issuer's next serial of the year
+    /// ([`crate::Store::next_document_serial`]); otherwise the store refuses it
+    /// ([`crate::StoreError::Conflict`]) and the caller renders again with the new one.
+    pub serial: u32,
+    /// 文号 as printed, e.g. `珙泉民救〔2026〕3号`.
+    pub number: String,
+    pub title: String,
+    pub pdf: Vec<u8>,
+}
+
+impl fmt::Debug for NewDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewDocument")
+            .field("case_id", &self.case_id)
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .field("number", &self.number)
+            .field("pdf_len", &self.pdf.len())
+            .finish()
+    }
+}
+
+/// An archived document (without its bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentMeta {
+    pub id: i64,
+    pub case_id: i64,
+    pub kind: DocumentKind,
+    pub source: String,
+    pub issuer: DivisionCode,
+    pub number: String,
+    pub title: String,
+    pub issued_at: DateTime<Utc>,
+    pub issued_by: i64,
+    /// SHA-256 of the PDF, lower-case hex (also in the `document.issued` event).
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// The outcome of [`crate::Store::issue_document`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedDocument {
+    pub meta: DocumentMeta,
+    /// `false`: the document had been issued before and the archived one is returned.
+    pub new: bool,
 }

@@ -5,6 +5,7 @@ mod audit;
 mod case_api;
 mod cases;
 mod county;
+mod documents;
 mod excel;
 mod health;
 mod helpers;

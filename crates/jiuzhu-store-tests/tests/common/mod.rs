@@ -47,6 +47,7 @@ macro_rules! all_conformance_tests {
             concurrent_case_commands_serialize,
             household_import_is_one_transaction,
             household_import_writes_in_batches,
+            documents_are_archived_with_their_case,
         );
     };
 }
