@@ -21,6 +21,7 @@ mod imports;
 mod public;
 mod session;
 mod throttle;
+mod users;
 mod util;
 mod web;
 mod workbench;
@@ -126,6 +127,9 @@ pub fn router(state: AppState) -> Router {
         .route("/grants", get(county::grants).post(county::grant_submit))
         .route("/grants/{id}/revoke", post(county::revoke_submit))
         .route("/profile", get(county::profile))
+        .route("/users", get(users::users).post(users::create))
+        .route("/users/{id}/active", post(users::set_active))
+        .route("/users/{id}/password", post(users::reset_password))
         .route("/todo", get(workbench::todo))
         .route("/todo.xlsx", get(export::todo))
         .route("/cases", get(workbench::cases))

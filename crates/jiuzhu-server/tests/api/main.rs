@@ -14,5 +14,6 @@ mod login;
 mod openapi;
 mod public;
 mod scenarios;
+mod users;
 mod v1;
 mod workbench;
