@@ -126,6 +126,11 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard", get(county::dashboard))
         .route("/grants", get(county::grants).post(county::grant_submit))
         .route("/grants/{id}/revoke", post(county::revoke_submit))
+        .route("/grants/{id}/letter", post(documents::grant_letter_submit))
+        .route(
+            "/notice-list",
+            get(documents::notice_list_page).post(documents::notice_list_submit),
+        )
         .route("/profile", get(county::profile))
         .route("/users", get(users::users).post(users::create))
         .route("/users/{id}/active", post(users::set_active))

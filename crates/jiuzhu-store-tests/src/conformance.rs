@@ -2268,7 +2268,7 @@ pub async fn duplicate_open_application_is_refused(db: &TestDb) {
 /// 行政文书 are archived with their case: the bytes as issued, the hash in the event log, one
 /// 文号 serial per issuer and year, one document per case, kind and source.
 pub async fn documents_are_archived_with_their_case(db: &TestDb) {
-    use jiuzhu_store::{DocumentKind, NewDocument};
+    use jiuzhu_store::{DocumentKind, DocumentSubject, NewDocument};
     let o = case_office(db).await;
     let (case_id, number, ..) = run_case(
         db,
@@ -2292,7 +2292,7 @@ pub async fn documents_are_archived_with_their_case(db: &TestDb) {
     );
     let pdf = b"%PDF-1.7\n% test document\n%%EOF\n".to_vec();
     let doc = |kind, serial: u32, bytes: &[u8]| NewDocument {
-        case_id,
+        subject: DocumentSubject::Case { case_id },
         kind,
         source: "one_time_notice".to_string(),
         issuer: township.clone(),
@@ -2439,6 +2439,99 @@ pub async fn documents_are_archived_with_their_case(db: &TestDb) {
         list.iter().map(|d| d.number.as_str()).collect::<Vec<_>>(),
         ["巡场民救〔2023〕1号", "巡场民救〔2023〕2号"]
     );
+    // A grant's 授权书 comes from the county's admin; a township's 公示名单 from its staff.
+    let grant_id = db.store.grants(&o.cw, None, None).await.unwrap()[0].id;
+    let county = code("511526");
+    let letter = |issuer: &DivisionCode, serial| NewDocument {
+        subject: DocumentSubject::Grant { grant_id },
+        kind: DocumentKind::DelegationLetter,
+        source: "grant".to_string(),
+        issuer: issuer.clone(),
+        year: 2023,
+        serial,
+        number: format!("珙民〔2023〕{serial}号"),
+        title: "授权书".to_string(),
+        pdf: pdf.clone(),
+    };
+    let err = db
+        .store
+        .issue_document(&ctx(&o.cw, "doc-9"), letter(&county, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    let admin_user = db
+        .store
+        .credentials("gx.admin")
+        .await
+        .unwrap()
+        .expect("the office's county admin")
+        .user;
+    let admin = Actor::User(UserActor {
+        id: admin_user.id,
+        username: admin_user.username,
+        role: Role::CountyAdmin,
+        division: county.clone(),
+    });
+    let err = db
+        .store
+        .issue_document(&ctx(&admin, "doc-10"), letter(&township, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(_)),
+        "a township does not issue its own grant"
+    );
+    let issued = db
+        .store
+        .issue_document(&ctx(&admin, "doc-11"), letter(&county, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        issued.meta.division, township,
+        "the township sees its grant's letter"
+    );
+    assert_eq!(issued.meta.case_id, None);
+    assert_eq!(
+        db.store
+            .documents_of(&o.cw, &format!("grant:{grant_id}"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        db.store
+            .documents_of(&o.other_cw, &format!("grant:{grant_id}"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let list = |t: &DivisionCode| NewDocument {
+        subject: DocumentSubject::NoticeList {
+            township: t.clone(),
+            date: NaiveDate::from_ymd_opt(2023, 3, 10).unwrap(),
+        },
+        kind: DocumentKind::PublicNoticeList,
+        source: "notices".to_string(),
+        issuer: t.clone(),
+        year: 2023,
+        serial: 3,
+        number: "巡场民救〔2023〕3号".to_string(),
+        title: "公示名单".to_string(),
+        pdf: pdf.clone(),
+    };
+    let err = db
+        .store
+        .issue_document(&ctx(&o.cw, "doc-12"), list(&code(GONGQUAN)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let issued = db
+        .store
+        .issue_document(&ctx(&o.cw, "doc-13"), list(&township))
+        .await
+        .unwrap();
+    assert_eq!(issued.meta.subject, "notices:511526101000:2023-03-10");
     let report = db.store.verify_chain().await.unwrap();
     assert!(report.first_break.is_none(), "{report:?}");
 }

@@ -36,12 +36,12 @@ use std::sync::Arc;
 use jiuzhu_store::Rules;
 use jiuzhu_store::{
     Actor, CaseFact, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts,
-    Division, DocumentKind, DocumentMeta, EventRecord, Executed, Household, HouseholdFilter,
-    HouseholdImport, HouseholdSummary, ImportHousehold, ImportIssue, ImportMode, ImportProgress,
-    ImportReport, ImportStage, IssuedDocument, Member, NewDocument, NewEvent, NewGrant,
-    NewHousehold, NewMember, NewPublicReport, NewSession, NewUser, Page, PageRequest, PublicEntry,
-    PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store, StoreError,
-    User, UserCredentials, VerifyReport, policy,
+    Division, DocumentKind, DocumentMeta, DocumentSubject, EventRecord, Executed, Household,
+    HouseholdFilter, HouseholdImport, HouseholdSummary, ImportHousehold, ImportIssue, ImportMode,
+    ImportProgress, ImportReport, ImportStage, IssuedDocument, Member, NewDocument, NewEvent,
+    NewGrant, NewHousehold, NewMember, NewPublicReport, NewSession, NewUser, Page, PageRequest,
+    PublicEntry, PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store,
+    StoreError, User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -2498,10 +2498,17 @@ impl Store for SqlStore {
     async fn case_documents(&self, actor: &Actor, case_id: i64) -> Result<Vec<DocumentMeta>> {
         // Visibility follows the case.
         self.case(actor, case_id).await?;
+        self.documents_of(actor, &DocumentSubject::Case { case_id }.key())
+            .await
+    }
+
+    async fn documents_of(&self, actor: &Actor, subject: &str) -> Result<Vec<DocumentMeta>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.case_id = $1 ORDER BY d.id"
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d \
+             WHERE d.subject = $1 AND d.division_code LIKE $2 ORDER BY d.id"
         )))
-        .bind(case_id)
+        .bind(subject)
+        .bind(actor.scope().like_pattern())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -2510,8 +2517,8 @@ impl Store for SqlStore {
 
     async fn document(&self, actor: &Actor, id: i64) -> Result<(DocumentMeta, Vec<u8>)> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {DOCUMENT_COLUMNS}, d.pdf FROM documents d JOIN cases c ON c.id = d.case_id \
-             WHERE d.id = $1 AND c.village_code LIKE $2"
+            "SELECT {DOCUMENT_COLUMNS}, d.pdf FROM documents d \
+             WHERE d.id = $1 AND d.division_code LIKE $2"
         )))
         .bind(id)
         .bind(actor.scope().like_pattern())
@@ -3050,8 +3057,8 @@ impl SqlStore {
 
 // ---- documents (行政文书) ----------------------------------------------------------------
 
-const DOCUMENT_COLUMNS: &str = "d.id, d.case_id, d.kind, d.source, d.issuer_code, d.number, \
-     d.title, d.issued_at, d.issued_by, d.sha256, d.size";
+const DOCUMENT_COLUMNS: &str = "d.id, d.subject, d.case_id, d.division_code, d.kind, d.source, \
+     d.issuer_code, d.number, d.title, d.issued_at, d.issued_by, d.sha256, d.size";
 
 /// The 文号 counter of an issuer and year.
 fn document_counter(issuer: &DivisionCode, year: i32) -> String {
@@ -3069,7 +3076,9 @@ fn document_from_row(row: &DbRow) -> Result<DocumentMeta> {
     let kind: String = get(row, "kind")?;
     Ok(DocumentMeta {
         id: get(row, "id")?,
+        subject: get(row, "subject")?,
         case_id: get(row, "case_id")?,
+        division: division_col(row, "division_code")?,
         kind: DocumentKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
         source: get(row, "source")?,
         issuer: division_col(row, "issuer_code")?,
@@ -3120,51 +3129,42 @@ impl SqlStore {
             ));
         }
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "SELECT county_code, village_code, township_code, number FROM cases WHERE id = $1",
-        )
-        .bind(doc.case_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let (county, village, township, case_number) = match row {
-            Some(r) => (
-                get::<String>(&r, "county_code")?,
-                division_col(&r, "village_code")?,
-                division_col(&r, "township_code")?,
-                get::<String>(&r, "number")?,
-            ),
-            None => return Err(StoreError::NotFound(format!("case {}", doc.case_id))),
-        };
-        if !ctx.actor.scope().contains(&village) {
-            return Err(StoreError::NotFound(format!("case {}", doc.case_id)));
+        let target = Self::document_target(&mut tx, &doc.subject).await?;
+        if !ctx.actor.scope().contains(&target.division) {
+            return Err(StoreError::NotFound(doc.subject.key()));
         }
-        let may_issue = matches!(
-            user.role,
-            Role::TownshipCaseworker
-                | Role::TownshipReviewer
-                | Role::TownshipHead
-                | Role::CountyAdmin
-        );
+        let may_issue = match doc.subject {
+            DocumentSubject::Grant { .. } => user.role == Role::CountyAdmin,
+            _ => matches!(
+                user.role,
+                Role::TownshipCaseworker
+                    | Role::TownshipReviewer
+                    | Role::TownshipHead
+                    | Role::CountyAdmin
+            ),
+        };
         if !may_issue {
             return Err(StoreError::Forbidden(
-                "your role does not issue documents".to_string(),
+                "your role does not issue this document".to_string(),
             ));
         }
-        // The issuer is the case's township or its county (a county-level decision).
-        if doc.issuer != township && doc.issuer.as_str() != county {
+        if !target.issuers.contains(&doc.issuer) {
             return Err(StoreError::Invalid(
-                "a case's documents are issued by its township or its county".to_string(),
+                "this document is issued by another body (a case's by its township or \
+                 county, a grant's by its county, a notice list by its township)"
+                    .to_string(),
             ));
         }
+        let county = target.county.clone();
+        let subject = doc.subject.key();
         // Serialize issuers of one county on its chain: the counter check below then
         // cannot race on either backend.
         let head = Self::lock_chain(&mut tx, &county).await?;
         let existing = sqlx::query(AssertSqlSafe(format!(
             "SELECT {DOCUMENT_COLUMNS} FROM documents d \
-             WHERE d.case_id = $1 AND d.kind = $2 AND d.source = $3"
+             WHERE d.subject = $1 AND d.kind = $2 AND d.source = $3"
         )))
-        .bind(doc.case_id)
+        .bind(&subject)
         .bind(doc.kind.as_str())
         .bind(&doc.source)
         .fetch_optional(&mut *tx)
@@ -3201,13 +3201,16 @@ impl SqlStore {
         let sha256 = jiuzhu_store::event::sha256_hex(&doc.pdf);
         let size = doc.pdf.len() as i64;
         sqlx::query(
-            "INSERT INTO documents (county_code, id, case_id, kind, source, issuer_code, year, \
-             serial, number, title, issued_at, issued_by, sha256, size, pdf) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "INSERT INTO documents (county_code, id, subject, case_id, division_code, kind, \
+             source, issuer_code, year, serial, number, title, issued_at, issued_by, sha256, \
+             size, pdf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17)",
         )
         .bind(&county)
         .bind(id)
-        .bind(doc.case_id)
+        .bind(&subject)
+        .bind(target.case_id)
+        .bind(target.division.as_str())
         .bind(doc.kind.as_str())
         .bind(&doc.source)
         .bind(doc.issuer.as_str())
@@ -3227,8 +3230,9 @@ impl SqlStore {
             "document.issued",
             format!("document:{id}"),
             json!({
-                "case_id": doc.case_id,
-                "case_number": case_number,
+                "subject": subject,
+                "case_id": target.case_id,
+                "case_number": target.case_number,
                 "kind": doc.kind.as_str(),
                 "source": doc.source,
                 "issuer": doc.issuer.as_str(),
@@ -3265,15 +3269,89 @@ impl SqlStore {
 impl SqlStore {
     /// Not found unless the document's case is visible to the actor.
     async fn document_visible(&self, actor: &Actor, id: i64) -> Result<()> {
-        let case_id: Option<i64> =
-            sqlx::query_scalar("SELECT case_id FROM documents WHERE id = $1")
+        let division: Option<String> =
+            sqlx::query_scalar("SELECT division_code FROM documents WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
-        match case_id {
-            Some(case_id) => self.case(actor, case_id).await.map(|_| ()),
-            None => Err(StoreError::NotFound(format!("document {id}"))),
+        division
+            .and_then(|d| DivisionCode::parse(&d).ok())
+            .filter(|d| actor.scope().contains(d))
+            .map(|_| ())
+            .ok_or_else(|| StoreError::NotFound(format!("document {id}")))
+    }
+}
+
+/// What a document subject resolves to in the database.
+struct DocumentTarget {
+    county: String,
+    /// Whose staff see it.
+    division: DivisionCode,
+    /// Who may issue it.
+    issuers: Vec<DivisionCode>,
+    case_id: Option<i64>,
+    case_number: Option<String>,
+}
+
+impl SqlStore {
+    async fn document_target(tx: &mut Tx<'_>, subject: &DocumentSubject) -> Result<DocumentTarget> {
+        let county_of = |code: &DivisionCode| -> Result<DivisionCode> {
+            DivisionCode::parse(code.county_prefix()).map_err(|e| corrupt("county code", e))
+        };
+        match subject {
+            DocumentSubject::Case { case_id } => {
+                let row = sqlx::query(
+                    "SELECT county_code, village_code, township_code, number FROM cases \
+                     WHERE id = $1",
+                )
+                .bind(case_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("case {case_id}")))?;
+                let township = division_col(&row, "township_code")?;
+                let county = county_of(&township)?;
+                Ok(DocumentTarget {
+                    county: get(&row, "county_code")?,
+                    division: division_col(&row, "village_code")?,
+                    issuers: vec![township, county],
+                    case_id: Some(*case_id),
+                    case_number: Some(get(&row, "number")?),
+                })
+            }
+            DocumentSubject::Grant { grant_id } => {
+                let row = sqlx::query(
+                    "SELECT county_code, township_code FROM delegation_grants WHERE id = $1",
+                )
+                .bind(grant_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
+                let township = division_col(&row, "township_code")?;
+                Ok(DocumentTarget {
+                    county: get(&row, "county_code")?,
+                    issuers: vec![county_of(&township)?],
+                    division: township,
+                    case_id: None,
+                    case_number: None,
+                })
+            }
+            DocumentSubject::NoticeList { township, .. } => {
+                if township.level() != jiuzhu_domain::DivisionLevel::Township
+                    || !Self::division_exists(tx, township).await?
+                {
+                    return Err(StoreError::NotFound(format!("township {township}")));
+                }
+                Ok(DocumentTarget {
+                    county: township.county_prefix().to_string(),
+                    division: township.clone(),
+                    issuers: vec![township.clone()],
+                    case_id: None,
+                    case_number: None,
+                })
+            }
         }
     }
 }

@@ -511,7 +511,7 @@ pub struct CaseFact {
     pub next_deadline: Option<NaiveDateTime>,
 }
 
-/// 行政文书 the kinds of document archived with a case.
+/// 行政文书 the kinds of document the archive keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
@@ -521,13 +521,19 @@ pub enum DocumentKind {
     ApplicationReviewForm,
     /// 不予批准告知书
     RefusalNotice,
+    /// 公示名单 (a township's current notices)
+    PublicNoticeList,
+    /// 授权书 (a delegation grant)
+    DelegationLetter,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 3] = [
+    pub const ALL: [DocumentKind; 5] = [
         DocumentKind::MissingMaterialsNotice,
         DocumentKind::ApplicationReviewForm,
         DocumentKind::RefusalNotice,
+        DocumentKind::PublicNoticeList,
+        DocumentKind::DelegationLetter,
     ];
 
     /// Stable machine name (stored, and used in URLs).
@@ -536,6 +542,8 @@ impl DocumentKind {
             DocumentKind::MissingMaterialsNotice => "missing_materials_notice",
             DocumentKind::ApplicationReviewForm => "application_review_form",
             DocumentKind::RefusalNotice => "refusal_notice",
+            DocumentKind::PublicNoticeList => "public_notice_list",
+            DocumentKind::DelegationLetter => "delegation_letter",
         }
     }
 
@@ -548,19 +556,51 @@ impl DocumentKind {
             DocumentKind::MissingMaterialsNotice => "一次性告知书",
             DocumentKind::ApplicationReviewForm => "申请审核确认表",
             DocumentKind::RefusalNotice => "不予批准告知书",
+            DocumentKind::PublicNoticeList => "公示名单",
+            DocumentKind::DelegationLetter => "授权书",
         }
     }
 }
 
-/// A rendered document to archive with its case ([`crate::Store::issue_document`]).
+/// What a document belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DocumentSubject {
+    /// A case's document (一次性告知书, 申请审核确认表, 不予批准告知书).
+    Case { case_id: i64 },
+    /// A delegation grant's 授权书, issued by the county.
+    Grant { grant_id: i64 },
+    /// A township's 公示名单 of one day, issued by the township.
+    NoticeList {
+        township: DivisionCode,
+        date: NaiveDate,
+    },
+}
+
+impl DocumentSubject {
+    /// `case:{id}`, `grant:{id}` or `notices:{township}:{date}` (stored, unique per kind and
+    /// source).
+    pub fn key(&self) -> String {
+        match self {
+            DocumentSubject::Case { case_id } => format!("case:{case_id}"),
+            DocumentSubject::Grant { grant_id } => format!("grant:{grant_id}"),
+            DocumentSubject::NoticeList { township, date } => format!("notices:{township}:{date}"),
+        }
+    }
+}
+
+/// A rendered document to archive ([`crate::Store::issue_document`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewDocument {
-    pub case_id: i64,
+    pub subject: DocumentSubject,
     pub kind: DocumentKind,
-    /// What the document documents (e.g. `decision:0`, `one_time_notice`): a case has at
-    /// most one document per kind and source, so issuing again returns the archived one.
+    /// Which step the document records (e.g. `decision:0`, `one_time_notice`): a subject
+    /// has at most one document per kind and source, so issuing again returns the archived
+    /// one.
     pub source: String,
-    /// The issuing body's division (township or county): the 文号 counter's owner.
+    /// The issuing body's division (township or county): the 文号 counter's owner. A
+    /// case's documents come from its township or county, a 授权书 from the grant's
+    /// county, a 公示名单 from its township.
     pub issuer: DivisionCode,
     pub year: i32,
     /// The serial the PDF prints: must be the issuer's next serial of the year
@@ -576,7 +616,7 @@ pub struct NewDocument {
 impl fmt::Debug for NewDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NewDocument")
-            .field("case_id", &self.case_id)
+            .field("subject", &self.subject)
             .field("kind", &self.kind)
             .field("source", &self.source)
             .field("number", &self.number)
@@ -589,7 +629,11 @@ impl fmt::Debug for NewDocument {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentMeta {
     pub id: i64,
-    pub case_id: i64,
+    /// [`DocumentSubject::key`].
+    pub subject: String,
+    pub case_id: Option<i64>,
+    /// Staff whose jurisdiction contains this division see the document.
+    pub division: DivisionCode,
     pub kind: DocumentKind,
     pub source: String,
     pub issuer: DivisionCode,

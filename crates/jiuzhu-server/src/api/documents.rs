@@ -42,9 +42,12 @@ fn positive_id(raw: &str) -> ApiResult<i64> {
 #[schema(as = Document)]
 struct DocumentJson {
     id: i64,
-    case_id: i64,
-    /// `missing_materials_notice` (一次性告知书), `application_review_form` (申请审核确认表) or
-    /// `refusal_notice` (不予批准告知书).
+    /// `case:{id}`, `grant:{id}` or `notices:{township}:{date}`.
+    subject: String,
+    case_id: Option<i64>,
+    /// `missing_materials_notice` (一次性告知书), `application_review_form` (申请审核确认表),
+    /// `refusal_notice` (不予批准告知书), `public_notice_list` (公示名单) or
+    /// `delegation_letter` (授权书).
     kind: &'static str,
     title: String,
     /// What it documents (`one_time_notice`, `decision:0` …).
@@ -66,6 +69,7 @@ impl From<&DocumentMeta> for DocumentJson {
     fn from(d: &DocumentMeta) -> Self {
         DocumentJson {
             id: d.id,
+            subject: d.subject.clone(),
             case_id: d.case_id,
             kind: d.kind.as_str(),
             title: d.title.clone(),
@@ -209,6 +213,5 @@ async fn get_document(
     let id = positive_id(&id)?;
     let actor = who.actor();
     let (meta, bytes) = state.store.document(&actor, id).await?;
-    let case = state.store.case(&actor, meta.case_id).await?;
-    Ok(documents::pdf_response(&meta, bytes, &case.header.number))
+    Ok(documents::pdf_response(&meta, bytes))
 }

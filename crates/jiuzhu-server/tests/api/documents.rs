@@ -221,3 +221,196 @@ async fn the_one_time_notice_is_issued_once_from_the_case_page_and_archived() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_grant_letter_and_the_townships_notice_list() {
+    use crate::case_api::{check_passed, home_visit, review_approve, simple, step};
+    let app = spawn_app().await;
+    // 授权书: the county admin issues it from the grants page; the township reads it.
+    let admin = app.logged_in(crate::helpers::GX_ADMIN).await;
+    let html = admin
+        .get(app.url("/grants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let cw_staff = staff(&app, GX_CASEWORKER).await;
+    let grants = app
+        .db
+        .store
+        .grants(&app.actor(GX_CASEWORKER).await, None, None)
+        .await
+        .unwrap();
+    let grant = grants.first().expect("the demo grants 珙泉镇 programs");
+    let res = admin
+        .post(app.url(&format!("/grants/{}/letter", grant.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let cw = app.logged_in(GX_CASEWORKER).await;
+    let res = cw.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the township reads its letter"
+    );
+    let text = pdf_text(&res.bytes().await.unwrap());
+    for expected in [
+        "授权书",
+        "珙县民政局",
+        "珙民救〔",
+        "珙县珙泉镇人民政府",
+        grant.program.name_zh(),
+    ] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
+    let html = cw
+        .get(app.url("/grants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("href=\"{location}\"")), "{html}");
+    let cw_csrf = hidden_field(&html, "csrf").unwrap();
+    let other = grants
+        .iter()
+        .find(|g| g.id != grant.id)
+        .expect("a second grant");
+    let res = cw
+        .post(app.url(&format!("/grants/{}/letter", other.id)))
+        .form(&[("csrf", cw_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "only the county issues a 授权书"
+    );
+
+    // 公示名单: a case on notice in the township, listed with the full name for staff and
+    // printed with the given name masked.
+    let household = register_household(&app.db, &system(), GX_OWN_VILLAGE).await;
+    let (id, _) = apply(
+        &app,
+        &cw_staff,
+        "2026-10-12T09:00:00",
+        "dibao",
+        GX_OWN_VILLAGE,
+        household,
+        &[
+            "application_form",
+            "verification_authorization",
+            "integrity_statement",
+            "identity_documents",
+        ],
+    )
+    .await;
+    let verifier = staff(&app, "gongxian.verifier").await;
+    let reviewer = staff(&app, "gongxian.reviewer").await;
+    let assistant = staff(&app, "gongxian.assistant").await;
+    step(
+        &app,
+        &cw_staff,
+        id,
+        "2026-10-12T10:00:00",
+        simple("request_check"),
+    )
+    .await;
+    step(&app, &verifier, id, "2026-10-13T10:00:00", check_passed()).await;
+    step(
+        &app,
+        &cw_staff,
+        id,
+        "2026-10-14T10:00:00",
+        home_visit(&[cw_staff.id, assistant.id], "家庭收入低于当地低保标准"),
+    )
+    .await;
+    step(
+        &app,
+        &reviewer,
+        id,
+        "2026-10-15T10:00:00",
+        review_approve(30000),
+    )
+    .await;
+    let stage = step(
+        &app,
+        &cw_staff,
+        id,
+        "2026-10-15T15:00:00",
+        simple("post_notice"),
+    )
+    .await;
+    assert_eq!(stage, "notice");
+    let html = cw
+        .get(app.url("/notice-list"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/cases/{id}")), "{html}");
+    assert!(html.contains("张某测"), "staff see the full name");
+    let res = cw
+        .post(app.url("/notice-list"))
+        .form(&[("csrf", cw_csrf.as_str()), ("township", "511526100000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let bytes = cw
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let text = pdf_text(&bytes);
+    for expected in ["公示名单", "张**", "最低生活保障", "300.00", "珙泉民救〔"] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
+    assert!(!text.contains("张某测"), "the list masks the given name");
+    // The same set of cases again: the archived list.
+    let res = cw
+        .post(app.url("/notice-list"))
+        .form(&[("csrf", cw_csrf.as_str()), ("township", "511526100000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"].to_str().unwrap(), location);
+    // The county admin picks a township; another county's admin sees none of 珙县's.
+    let html = admin
+        .get(app.url("/notice-list?township=511526100000"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/cases/{id}")));
+    assert!(html.contains(&format!("href=\"{location}\"")));
+    let lw = app.logged_in(crate::helpers::LW_ADMIN).await;
+    let html = lw
+        .get(app.url("/notice-list?township=511526100000"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(&format!("/cases/{id}")));
+    assert!(html.contains("请选择乡镇"));
+    app.cleanup().await;
+}
