@@ -706,6 +706,12 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
             !pdf_text.contains("511526196103091"),
             "identity numbers are printed masked"
         );
+        driver
+            .execute(
+                "document.getElementById('documents').scrollIntoView()",
+                Vec::new(),
+            )
+            .await?;
         driver.screenshot(&shots.join("case-documents.png")).await?;
         driver.goto(format!("{base}/dashboard")).await?;
         driver.screenshot(&shots.join("dashboard-head.png")).await?;
