@@ -47,6 +47,10 @@ macro_rules! all_conformance_tests {
             concurrent_case_commands_serialize,
             household_import_is_one_transaction,
             household_import_writes_in_batches,
+            payroll_entitlement_from_approval,
+            payroll_bank_accounts_are_checked,
+            payroll_monthly_cycle,
+            payroll_reserve_fund,
         );
     };
 }
