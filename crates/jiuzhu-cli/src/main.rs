@@ -18,6 +18,7 @@ mod bench_cmd;
 mod calendar_cmd;
 mod delegation_cmd;
 mod import_cmd;
+mod payroll_bench;
 mod payroll_cmd;
 mod profile_cmd;
 
