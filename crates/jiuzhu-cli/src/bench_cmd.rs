@@ -56,6 +56,25 @@ commands_per_second=X"
         #[command(flatten)]
         db: DbArg,
     },
+    /// One month's rosters and payment files for N households; needs an EMPTY database.
+    #[command(
+        long_about = "Create N recipient households (each with a bank account and one entitlement: \
+低保, 特困, 高龄 or 残疾人两项补贴; a quarter of them new, with two months of back-pay) across every \
+county of the built-in jurisdictions, in bulk with raw SQL (not timed). Then time generating the \
+2026-03 rosters of every county (GenerateRosters through Store::execute) plus writing each county's \
+CSV payment file (Store::export_payments); the townships' settlement and the counties' \
+submission in between are not timed. The baseline is one raw INSERT … SELECT aggregate of the \
+same amounts (lines and total per county, township and program) in the same database.\n\n\
+The database must be empty (no accounts, no households): use a new SQLite file or a new \
+PostgreSQL database and drop it afterwards.\n\n\
+Ends with one line: BENCH name=payroll n=N seconds=S baseline_seconds=B ratio=R peak_rss_mb=M"
+    )]
+    Payroll {
+        #[arg(long)]
+        households: usize,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
@@ -63,6 +82,9 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Cases { cases, db } => bench_cases(cases, &db.url()).await,
         BenchCmd::Import { households, db } => {
             crate::import_cmd::bench(households, &db.url()).await
+        }
+        BenchCmd::Payroll { households, db } => {
+            crate::payroll_bench::bench(households, &db.url()).await
         }
     }
 }

@@ -18,6 +18,8 @@ mod bench_cmd;
 mod calendar_cmd;
 mod delegation_cmd;
 mod import_cmd;
+mod payroll_bench;
+mod payroll_cmd;
 mod profile_cmd;
 
 /// The embedded default database when neither --db nor JIUZHU_DATABASE_URL is given.
@@ -115,12 +117,15 @@ refused) and load the jurisdiction table: the built-in data/divisions.csv, or --
     /// Procedure profiles (程序配置) of the county plans: check, show, list.
     #[command(subcommand)]
     Profile(profile_cmd::ProfileCmd),
-    /// Benchmarks on an empty, throw-away database: cases, import.
+    /// Benchmarks on an empty, throw-away database: cases, import, payroll.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
     /// Import households and members from .xlsx or .csv (批量导入).
     #[command(subcommand)]
     Import(import_cmd::ImportCmd),
+    /// Funds (资金发放): roster, settle, submit, export, import-returns, reconcile, reserve, account, change.
+    #[command(subcommand)]
+    Payroll(payroll_cmd::PayrollCmd),
 }
 
 #[derive(Subcommand)]
@@ -316,6 +321,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Delegation(cmd) => delegation_cmd::run(cmd).await,
         Cmd::Bench(cmd) => bench_cmd::run(cmd).await,
         Cmd::Import(cmd) => import_cmd::run(cmd).await,
+        Cmd::Payroll(cmd) => payroll_cmd::run(cmd).await,
         Cmd::Calendar(cmd) => Ok(calendar_cmd::run_calendar(cmd)),
         Cmd::Id(cmd) => Ok(calendar_cmd::run_id(cmd)),
         Cmd::Profile(cmd) => Ok(profile_cmd::run_profile(cmd)),

@@ -741,3 +741,135 @@ async fn bench_cases_prints_its_line_and_refuses_a_database_in_use() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(!text(&o).contains("bench."), "{}", text(&o));
 }
+
+#[tokio::test]
+async fn bench_payroll_and_the_payroll_commands() {
+    let t = text(&jiuzhu(&["payroll", "--help"]));
+    for sub in [
+        "roster",
+        "settle",
+        "submit",
+        "export",
+        "import-returns",
+        "reconcile",
+        "reserve",
+    ] {
+        assert!(t.contains(sub), "{sub} missing from payroll --help:\n{t}");
+    }
+    let t = text(&jiuzhu(&["payroll", "export", "--help"]));
+    assert!(t.contains("label_program") && t.contains("fixed"), "{t}");
+
+    let db = TestDb::sqlite().await;
+    let url = db.url.clone();
+    let o = jiuzhu(&["bench", "payroll", "--households", "2000", "--db", &url]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("BENCH ")).collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let line = lines[0];
+    assert!(line.starts_with("BENCH name=payroll n=2000 "), "{line}");
+    for key in ["seconds", "baseline_seconds", "ratio"] {
+        let v: f64 = bench_field(line, key).parse().expect(key);
+        assert!(v > 0.0, "{line}");
+    }
+    let rss: u64 = bench_field(line, "peak_rss_mb").parse().expect("rss");
+    assert!(rss > 0, "{line}");
+
+    // The bench's month is submitted: shown as such, and frozen.
+    let o = jiuzhu(&[
+        "payroll", "show", "--within", "511526", "--month", "2026-03", "--db", &url,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("submitted") && t.contains("county 511526:"),
+        "{t}"
+    );
+    let o = jiuzhu(&[
+        "payroll", "roster", "--county", "511526", "--month", "2026-03", "--db", &url,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("payroll.roster_submitted"),
+        "{}",
+        text(&o)
+    );
+
+    // The payment file adds up to its trailer.
+    let dir = std::env::temp_dir().join(format!("jiuzhu_cli_payroll_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pay.csv");
+    let o = jiuzhu(&[
+        "payroll",
+        "export",
+        "--county",
+        "511526",
+        "--month",
+        "2026-03",
+        "--out",
+        file.to_str().unwrap(),
+        "--db",
+        &url,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("sha256"), "{}", text(&o));
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let body: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    let sum: i64 = body
+        .iter()
+        .map(|l| l.split(',').nth(9).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert!(!body.is_empty());
+    assert!(
+        csv.ends_with(&format!("#total,{},{sum}\n", body.len())),
+        "trailer"
+    );
+    // A return file naming an unknown payment is refused whole, with its line.
+    let first_id = body[0].split(',').next().unwrap();
+    let first_amount = body[0].split(',').nth(9).unwrap();
+    let returns = dir.join("returns.csv");
+    std::fs::write(
+        &returns,
+        format!("payment_id,amount_fen,result,reason\n{first_id},{first_amount},paid,\n99999999,1,paid,\n"),
+    )
+    .unwrap();
+    let o = jiuzhu(&[
+        "payroll",
+        "import-returns",
+        "--county",
+        "511526",
+        "--month",
+        "2026-03",
+        returns.to_str().unwrap(),
+        "--db",
+        &url,
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("line 3"), "{}", text(&o));
+    std::fs::write(
+        &returns,
+        format!("payment_id,amount_fen,result,reason\n{first_id},{first_amount},paid,\n"),
+    )
+    .unwrap();
+    let o = jiuzhu(&[
+        "payroll",
+        "import-returns",
+        "--county",
+        "511526",
+        "--month",
+        "2026-03",
+        returns.to_str().unwrap(),
+        "--db",
+        &url,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 paid"), "{}", text(&o));
+    let o = jiuzhu(&["audit", "verify", "--db", &url]);
+    assert!(o.status.success(), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+    db.cleanup().await;
+}

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_public_reports.sql"),
     ),
     (7, "documents", include_str!("../migrations/0007_documents.sql")),
+    (8, "payroll", include_str!("../migrations/0008_payroll.sql")),
 ];
 
 /// Writers run concurrently under READ COMMITTED; row locks order them.
@@ -66,6 +67,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 }
 
 include!("../../jiuzhu-store/sql/store.rs");
+include!("../../jiuzhu-store/sql/payroll.rs");
 
 /// Connects to and migrates a PostgreSQL database. `search_path` (for example one schema
 /// per test run) can be given as `?options=-c%20search_path%3Dname`, or with

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_public_reports.sql"),
     ),
     (7, "documents", include_str!("../migrations/0007_documents.sql")),
+    (8, "payroll", include_str!("../migrations/0008_payroll.sql")),
 ];
 
 /// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start
@@ -69,6 +70,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 }
 
 include!("../../jiuzhu-store/sql/store.rs");
+include!("../../jiuzhu-store/sql/payroll.rs");
 
 /// Opens (creating if missing, unless `mode=ro`) and migrates a SQLite database.
 /// `url` is `sqlite://PATH` or `sqlite:PATH`, with sqlx's options such as `?mode=ro`.

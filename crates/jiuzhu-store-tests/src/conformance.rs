@@ -3025,3 +3025,9 @@ pub async fn household_import_writes_in_batches(db: &TestDb) {
     let verified = db.store.verify_chain().await.unwrap();
     assert!(verified.first_break.is_none(), "{verified:?}");
 }
+
+// ---- payroll (资金发放) -------------------------------------------------------------------
+
+#[path = "payroll_conformance.rs"]
+mod payroll;
+pub use payroll::*;

@@ -666,6 +666,16 @@ impl SqlStore {
                 household_id,
                 reason,
             } => Self::view_id_numbers(tx, ctx, household_id, reason).await,
+            // 资金发放: sql/payroll.rs.
+            payroll @ (Command::ChangeEntitlement { .. }
+            | Command::SetBankAccount { .. }
+            | Command::GenerateRosters { .. }
+            | Command::SettleRosters { .. }
+            | Command::SubmitRosters { .. }
+            | Command::ImportBankReturns { .. }
+            | Command::ReserveMovement(_)) => {
+                Self::payroll_command(tx, ctx, rules, payroll, locked).await
+            }
         }
     }
 
@@ -896,13 +906,17 @@ impl SqlStore {
                 }
             }
         }
+        // An approval writes the household's entitlement (sql/payroll.rs).
+        let entitlement_events =
+            Self::entitlement_on_decision(tx, ctx, &county, &next, &events).await?;
         let mut names = Vec::with_capacity(events.len());
-        let mut new_events = Vec::with_capacity(events.len());
+        let mut new_events = Vec::with_capacity(events.len() + entitlement_events.len());
         for e in &events {
             names.push(e.body.name().to_string());
             let payload = serde_json::to_value(e).map_err(|e| corrupt("case event", e))?;
             new_events.push(NewEvent::new(e.body.name(), format!("case:{id}"), payload));
         }
+        new_events.extend(entitlement_events);
         Ok((
             county,
             CommandOutcome::CaseRecorded {
@@ -2467,6 +2481,84 @@ impl Store for SqlStore {
         }
         tx.rollback().await.map_err(db_err)?;
         Ok(report)
+    }
+
+    async fn entitlements(
+        &self,
+        actor: &Actor,
+        filter: &jiuzhu_store::payroll::EntitlementFilter,
+        page: PageRequest,
+    ) -> Result<Page<jiuzhu_store::payroll::Entitlement>> {
+        self.entitlements_impl(actor, filter, page).await
+    }
+
+    async fn bank_account(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+    ) -> Result<Option<jiuzhu_store::payroll::BankAccountInfo>> {
+        self.bank_account_impl(actor, household_id).await
+    }
+
+    async fn rosters(
+        &self,
+        actor: &Actor,
+        month: jiuzhu_store::payroll::Month,
+        within: &DivisionCode,
+    ) -> Result<Vec<jiuzhu_store::payroll::RosterSummary>> {
+        self.rosters_impl(actor, month, within).await
+    }
+
+    async fn roster_diff(
+        &self,
+        actor: &Actor,
+        month: jiuzhu_store::payroll::Month,
+        within: &DivisionCode,
+    ) -> Result<Vec<jiuzhu_store::payroll::RosterDiffLine>> {
+        self.roster_diff_impl(actor, month, within).await
+    }
+
+    async fn payments(
+        &self,
+        actor: &Actor,
+        month: jiuzhu_store::payroll::Month,
+        within: &DivisionCode,
+        page: PageRequest,
+    ) -> Result<Page<jiuzhu_store::payroll::Payment>> {
+        self.payments_impl(actor, month, within, page).await
+    }
+
+    async fn export_payments(
+        &self,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: jiuzhu_store::payroll::Month,
+        format: jiuzhu_store::payroll::PaymentFileFormat,
+        out: &mut (dyn std::io::Write + Send),
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<jiuzhu_store::payroll::PaymentFileSummary> {
+        self.export_payments_impl(ctx, county, month, format, out, progress)
+            .await
+    }
+
+    async fn reconcile(
+        &self,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: jiuzhu_store::payroll::Month,
+        ledger: &jiuzhu_store::payroll::Ledger,
+    ) -> Result<jiuzhu_store::payroll::Reconciliation> {
+        self.reconcile_impl(ctx, county, month, ledger).await
+    }
+
+    async fn reserve_statement(
+        &self,
+        actor: &Actor,
+        township: &DivisionCode,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<jiuzhu_store::payroll::ReserveStatement> {
+        self.reserve_statement_impl(actor, township, from, to).await
     }
 
     async fn import_households(

@@ -92,6 +92,58 @@ pub enum Command {
     /// 查看完整身份证号 a staff member looks at a household's full identity numbers, with
     /// the reason; recorded before anything is shown.
     ViewIdNumbers { household_id: i64, reason: String },
+    /// 动态管理 增发/减发/暂停/恢复/停发: changes a household's entitlement to a program from
+    /// `effective` on (a month not yet in a settled or submitted roster of its township).
+    /// Township caseworkers and heads, or the county administrator, in their jurisdiction.
+    ChangeEntitlement {
+        household_id: i64,
+        program: jiuzhu_domain::Program,
+        change: crate::payroll::EntitlementChange,
+        effective: crate::payroll::Month,
+        reason: String,
+    },
+    /// 银行账户 sets the account a household's payments go to. The holder must be a member
+    /// of the household (the recipient's own account). The account is not part of the
+    /// request fingerprint in clear: only its SHA-256 is.
+    SetBankAccount {
+        household_id: i64,
+        #[serde(serialize_with = "crate::command::digest_only")]
+        account: String,
+        holder: String,
+    },
+    /// 生成花名册 (re)builds the month's rosters of a county, one per township and program,
+    /// from the entitlements, with back-pay and the failed payments of earlier months.
+    /// Rosters already settled stay as they are; a submitted month is refused.
+    GenerateRosters {
+        county: jiuzhu_domain::DivisionCode,
+        month: crate::payroll::Month,
+    },
+    /// 月结 a township settles its rosters of the month (late after the profile's cutoff day).
+    SettleRosters {
+        township: jiuzhu_domain::DivisionCode,
+        month: crate::payroll::Month,
+    },
+    /// 报送财政 the county submits the month's rosters: they are frozen from now on.
+    SubmitRosters {
+        county: jiuzhu_domain::DivisionCode,
+        month: crate::payroll::Month,
+    },
+    /// 银行回盘 records the bank's answers for payments of a county-month; the whole file is
+    /// refused when any line names an unknown payment or another amount.
+    ImportBankReturns {
+        county: jiuzhu_domain::DivisionCode,
+        month: crate::payroll::Month,
+        sha256: String,
+        #[serde(skip_serializing)]
+        lines: Vec<crate::payroll::ReturnLine>,
+    },
+    /// 备用金 allocation, spending or replenishment of a township's reserve fund.
+    ReserveMovement(crate::payroll::NewReserveMovement),
+}
+
+/// Serializes a secret-ish value as its SHA-256 only (fingerprints, stored requests).
+pub(crate) fn digest_only<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(Sha256::digest(v.as_bytes())))
 }
 
 impl Command {
@@ -108,6 +160,13 @@ impl Command {
             Command::SubmitPublicReport(_) => "submit_public_report",
             Command::AnswerPublicReport { .. } => "answer_public_report",
             Command::ViewIdNumbers { .. } => "view_id_numbers",
+            Command::ChangeEntitlement { .. } => "change_entitlement",
+            Command::SetBankAccount { .. } => "set_bank_account",
+            Command::GenerateRosters { .. } => "generate_rosters",
+            Command::SettleRosters { .. } => "settle_rosters",
+            Command::SubmitRosters { .. } => "submit_rosters",
+            Command::ImportBankReturns { .. } => "import_bank_returns",
+            Command::ReserveMovement(_) => "reserve_movement",
         }
     }
 
@@ -172,6 +231,47 @@ pub enum CommandOutcome {
     },
     IdNumbersViewed {
         household_id: i64,
+    },
+    EntitlementChanged {
+        household_id: i64,
+        program: jiuzhu_domain::Program,
+        monthly: jiuzhu_domain::Fen,
+    },
+    BankAccountSet {
+        household_id: i64,
+    },
+    /// Rosters (re)built: how many, their lines and total; `kept` settled ones untouched.
+    RostersGenerated {
+        county: jiuzhu_domain::DivisionCode,
+        month: crate::payroll::Month,
+        rosters: i64,
+        kept: i64,
+        lines: i64,
+        total: jiuzhu_domain::Fen,
+    },
+    RostersSettled {
+        township: jiuzhu_domain::DivisionCode,
+        month: crate::payroll::Month,
+        rosters: i64,
+        late: bool,
+    },
+    RostersSubmitted {
+        county: jiuzhu_domain::DivisionCode,
+        month: crate::payroll::Month,
+        rosters: i64,
+        lines: i64,
+        total: jiuzhu_domain::Fen,
+    },
+    BankReturnsImported {
+        counts: crate::payroll::ReturnCounts,
+    },
+    ReserveMoved {
+        entry_id: i64,
+        balance: jiuzhu_domain::Fen,
+    },
+    /// An audited file operation (payment file export, reconciliation) was recorded.
+    Recorded {
+        kind: String,
     },
 }
 

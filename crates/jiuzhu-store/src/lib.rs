@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod import;
 pub mod model;
+pub mod payroll;
 pub mod policy;
 pub mod rules;
 
@@ -32,7 +33,7 @@ pub use model::*;
 pub use rules::Rules;
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -260,6 +261,87 @@ pub trait Store: Send + Sync {
 
     /// Walks every chain and recomputes every hash.
     async fn verify_chain(&self) -> Result<VerifyReport>;
+
+    // ---- payroll (资金发放, see [`payroll`]) ----------------------------------------------
+    // Changes run through [`Store::execute`]: `ChangeEntitlement`, `SetBankAccount`,
+    // `GenerateRosters`, `SettleRosters`, `SubmitRosters`, `ImportBankReturns`,
+    // `ReserveMovement`.
+
+    /// Entitlements of households inside the actor's scope, by county, household, program.
+    async fn entitlements(
+        &self,
+        actor: &Actor,
+        filter: &payroll::EntitlementFilter,
+        page: PageRequest,
+    ) -> Result<Page<payroll::Entitlement>>;
+
+    /// A household's bank account, masked (`None` if none is set).
+    async fn bank_account(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+    ) -> Result<Option<payroll::BankAccountInfo>>;
+
+    /// The rosters of `month` under `within` (a county, township or several counties) inside
+    /// the actor's scope, by county, township and program, with their totals.
+    async fn rosters(
+        &self,
+        actor: &Actor,
+        month: payroll::Month,
+        within: &DivisionCode,
+    ) -> Result<Vec<payroll::RosterSummary>>;
+
+    /// 与上月比对: the regular lines of `month` under `within` (a county or township) that
+    /// are new, changed or gone against the month before.
+    async fn roster_diff(
+        &self,
+        actor: &Actor,
+        month: payroll::Month,
+        within: &DivisionCode,
+    ) -> Result<Vec<payroll::RosterDiffLine>>;
+
+    /// Payments (roster lines) of `month` under `within` (a county or township), by id.
+    async fn payments(
+        &self,
+        actor: &Actor,
+        month: payroll::Month,
+        within: &DivisionCode,
+        page: PageRequest,
+    ) -> Result<Page<payroll::Payment>>;
+
+    /// 代发文件 writes the payment file of a submitted county-month (its pending payments,
+    /// streamed in id order) to `out` and records its SHA-256, line count and total in the
+    /// event log (`payroll.payment_file_exported`). `progress(done, total)` is called as
+    /// lines are written.
+    async fn export_payments(
+        &self,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: payroll::Month,
+        format: payroll::PaymentFileFormat,
+        out: &mut (dyn std::io::Write + Send),
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<payroll::PaymentFileSummary>;
+
+    /// 对账 compares the paid payments of a submitted county-month with the finance ledger,
+    /// records the result (`payroll.reconciled`, with the ledger's SHA-256) and returns the
+    /// consistency rate and every mismatch.
+    async fn reconcile(
+        &self,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: payroll::Month,
+        ledger: &payroll::Ledger,
+    ) -> Result<payroll::Reconciliation>;
+
+    /// 备用金对账单 a township's reserve fund from `from` to `to` (local dates, inclusive).
+    async fn reserve_statement(
+        &self,
+        actor: &Actor,
+        township: &DivisionCode,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<payroll::ReserveStatement>;
 }
 
 /// A session to open on successful login.

@@ -112,3 +112,54 @@ pub fn answer_public_report(actor: &Actor, township: &DivisionCode) -> Result<()
         Actor::User(u) => forbidden(format!("role {} does not answer public reports", u.role)),
     }
 }
+
+/// County funds actions (generate and submit rosters, payment files, bank returns,
+/// reconciliation, reserve allocation and replenishment) under `code`: the operator, or a
+/// county administrator or finance officer (财务人员) whose jurisdiction contains it.
+pub fn county_funds(actor: &Actor, code: &DivisionCode) -> Result<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(u) if matches!(u.role, Role::CountyAdmin | Role::FinanceOfficer) => {
+            actor.scope().require(code, "division")
+        }
+        Actor::User(u) => forbidden(format!(
+            "role {} cannot run county payroll actions (county_admin or finance_officer can)",
+            u.role
+        )),
+    }
+}
+
+/// Township funds actions (月结 settlement, spending the reserve fund): the operator, or a
+/// township caseworker or head whose jurisdiction contains the township.
+pub fn township_funds(actor: &Actor, township: &DivisionCode) -> Result<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(u) if matches!(u.role, Role::TownshipCaseworker | Role::TownshipHead) => {
+            actor.scope().require(township, "township")
+        }
+        Actor::User(u) => forbidden(format!(
+            "role {} cannot run township payroll actions (township_caseworker or township_head can)",
+            u.role
+        )),
+    }
+}
+
+/// Changing an entitlement or a household's bank account at `division` (动态管理): the
+/// operator, a township caseworker or head, or the county administrator, in jurisdiction.
+pub fn manage_entitlement(actor: &Actor, division: &DivisionCode) -> Result<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::User(u)
+            if matches!(
+                u.role,
+                Role::TownshipCaseworker | Role::TownshipHead | Role::CountyAdmin
+            ) =>
+        {
+            actor.scope().require(division, "division")
+        }
+        Actor::User(u) => forbidden(format!(
+            "role {} cannot change entitlements or bank accounts",
+            u.role
+        )),
+    }
+}

@@ -48,6 +48,10 @@ macro_rules! all_conformance_tests {
             household_import_is_one_transaction,
             household_import_writes_in_batches,
             documents_are_archived_with_their_case,
+            payroll_entitlement_from_approval,
+            payroll_bank_accounts_are_checked,
+            payroll_monthly_cycle,
+            payroll_reserve_fund,
         );
     };
 }

@@ -1,0 +1,1823 @@
+// The funds core (资金发放) of the SQL store: entitlements, rosters, payments, bank files,
+// reconciliation and reserve funds. Included into each backend crate after `store.rs` (it
+// uses that file's imports and helpers); portable SQL only. The values and file formats are
+// in `jiuzhu_store::payroll`; the tables in migration 0008.
+//
+// Rosters are generated set-based: one `INSERT … SELECT` from `entitlements` writes every
+// line of a county's month (back-pay included), one more the failed payments carried over,
+// one the rosters' totals. Nothing of the roster passes through Rust, so a county of a
+// million households costs what the database needs for the rows.
+
+use jiuzhu_store::payroll::{
+    self as pr, BankAccountInfo, DiffKind, Entitlement, EntitlementChange, EntitlementFilter,
+    EntitlementStatus, Ledger, Mismatch, Month, NewReserveMovement, PaymentFileFormat,
+    PaymentFileSummary, PaymentLine, PaymentStatus, Reconciliation, ReserveEntry, ReserveKind,
+    ReserveStatement, ReturnCounts, ReturnLine, RosterDiffLine, RosterStatus, RosterSummary, codes,
+    refused,
+};
+
+/// Payment rows read per round trip when a file is written or reconciled.
+const PAYMENT_PAGE: i64 = 20_000;
+
+/// Return lines looked up per round trip.
+const RETURN_BATCH: usize = 500;
+
+fn month_col(row: &DbRow, col: &str) -> Result<Month> {
+    let i: i64 = get(row, col)?;
+    Month::from_index(i).ok_or_else(|| corrupt("month", i))
+}
+
+fn program_col(row: &DbRow, col: &str) -> Result<Program> {
+    let s: String = get(row, col)?;
+    s.parse().map_err(|e| corrupt("program", e))
+}
+
+fn county_of(code: &DivisionCode) -> Result<DivisionCode> {
+    DivisionCode::parse(code.county_prefix()).map_err(|e| corrupt("county code", e))
+}
+
+/// A county-level code (6 digits, not a prefecture above counties).
+fn require_county(code: &DivisionCode) -> Result<()> {
+    if code.as_str().len() == 6 && code.county().as_ref() == Some(code) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{code} is not a county: rosters are generated and submitted per county (6 digits)"
+        )))
+    }
+}
+
+fn require_township(code: &DivisionCode) -> Result<()> {
+    if code.level() == jiuzhu_domain::DivisionLevel::Township {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{code} is not a township or street office (12 digits, …TTT000)"
+        )))
+    }
+}
+
+fn entitlement_from_row(row: &DbRow) -> Result<Entitlement> {
+    let status: String = get(row, "status")?;
+    let paid: Option<i64> = get(row, "paid_through_ym")?;
+    Ok(Entitlement {
+        household_id: get(row, "household_id")?,
+        program: program_col(row, "program")?,
+        township: division_col(row, "township_code")?,
+        village: division_col(row, "village_code")?,
+        case_id: get(row, "case_id")?,
+        one_off: get(row, "one_off")?,
+        status: EntitlementStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        start: month_col(row, "start_ym")?,
+        base: Fen::new(get(row, "base_fen")?),
+        monthly: Fen::new(get(row, "monthly_fen")?),
+        previous: Fen::new(get(row, "prev_fen")?),
+        effective: month_col(row, "effective_ym")?,
+        paid_through: paid.and_then(Month::from_index),
+    })
+}
+
+const ENTITLEMENT_COLUMNS: &str = "household_id, program, township_code, village_code, case_id, \
+     one_off, status, start_ym, base_fen, monthly_fen, prev_fen, effective_ym, paid_through_ym";
+
+fn roster_from_row(row: &DbRow) -> Result<RosterSummary> {
+    let status: String = get(row, "status")?;
+    let settled: Option<DateTime<Utc>> = get(row, "settled_at")?;
+    let submitted: Option<DateTime<Utc>> = get(row, "submitted_at")?;
+    Ok(RosterSummary {
+        county: division_col(row, "county_code")?,
+        township: division_col(row, "township_code")?,
+        program: program_col(row, "program")?,
+        month: month_col(row, "month_ym")?,
+        status: RosterStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        lines: get(row, "lines")?,
+        total: Fen::new(get(row, "total_fen")?),
+        backpay: Fen::new(get(row, "backpay_fen")?),
+        carried: Fen::new(get(row, "carried_fen")?),
+        settled_late: get(row, "settled_late")?,
+        settled_on: settled.map(|t| local_time(t).date()),
+        submitted_on: submitted.map(|t| local_time(t).date()),
+    })
+}
+
+const ROSTER_COLUMNS: &str = "county_code, month_ym, township_code, program, status, lines, \
+     total_fen, backpay_fen, carried_fen, settled_late, settled_at, submitted_at";
+
+/// The amount per line of a roster for month $2, from the entitlement columns `e.*`: the
+/// months from the first unpaid one (`first_ym`) to $2, those before the change month at the
+/// previous amount and the others at the current one. A one-off payment covers one month.
+const LINE_SELECT: &str = "SELECT y.county_code, y.household_id, y.program, y.township_code, \
+     y.village_code, y.months, y.amount, y.amount - y.cur_fen AS backpay \
+     FROM (SELECT x.*, x.before_n * x.prev_fen + (x.months - x.before_n) * x.monthly_fen AS amount \
+       FROM (SELECT w.*, $2 - w.first_ym + 1 AS months, \
+           CASE WHEN w.effective_ym <= w.first_ym THEN 0 \
+                WHEN w.effective_ym > $2 THEN $2 - w.first_ym + 1 \
+                ELSE w.effective_ym - w.first_ym END AS before_n, \
+           CASE WHEN w.effective_ym <= $2 THEN w.monthly_fen ELSE w.prev_fen END AS cur_fen \
+         FROM (SELECT e.county_code, e.household_id, e.program, e.township_code, e.village_code, \
+             e.prev_fen, e.monthly_fen, e.effective_ym, \
+             CASE WHEN e.one_off THEN $2 \
+                  WHEN e.paid_through_ym IS NULL OR e.paid_through_ym < e.start_ym THEN e.start_ym \
+                  ELSE e.paid_through_ym + 1 END AS first_ym \
+           FROM entitlements e \
+           WHERE e.county_code = $1 AND e.start_ym <= $2 \
+             AND (e.paid_through_ym IS NULL OR (e.paid_through_ym < $2 AND NOT e.one_off)) \
+             AND NOT EXISTS (SELECT 1 FROM rosters r WHERE r.county_code = $1 \
+               AND r.month_ym = $2 AND r.township_code = e.township_code \
+               AND r.program = e.program)) w) x) y \
+     WHERE y.amount > 0";
+
+impl SqlStore {
+    /// The profile governing a county, or the national base.
+    fn payment_profile<'r>(
+        rules: &'r Rules,
+        code: &DivisionCode,
+    ) -> Result<&'r jiuzhu_domain::profile::EffectiveProfile> {
+        rules
+            .profiles
+            .profile_for(code)
+            .or_else(|| rules.profiles.base())
+            .ok_or_else(|| StoreError::Invalid(format!("no procedure profile governs {code}")))
+    }
+
+    /// The version of a county's entitlements: bumped by every approval and change, recorded
+    /// in each generated roster; a roster older than its county's entitlements is stale.
+    async fn entitlement_version(tx: &mut Tx<'_>, county: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(format!("entitlements:{county}"))
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Writes the entitlement of a case whose events include a decision (inside the case
+    /// command's transaction): an approval of a program with money creates or replaces the
+    /// household's entitlement (临时救助 as a one-off payment); a refusal after the decision
+    /// was reopened stops the entitlement that case granted. 低收入认定 is a status only.
+    async fn entitlement_on_decision(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        county: &str,
+        state: &CaseState,
+        events: &[jiuzhu_domain::case::Event],
+    ) -> Result<Vec<NewEvent>> {
+        use jiuzhu_domain::case::EventBody;
+        let decided = events
+            .iter()
+            .any(|e| matches!(e.body, EventBody::Decided { .. }));
+        let h = &state.header;
+        if !decided || h.program == Program::Dishouru {
+            return Ok(Vec::new());
+        }
+        let subject = format!("entitlement:{}:{}", h.household_id, h.program);
+        match state.decision.as_ref().map(|d| &d.decision) {
+            Some(CaseDecision::Approve {
+                amount,
+                start_month,
+                ..
+            }) => {
+                let one_off = h.program == Program::Linshi;
+                let start = Month::of(*start_month);
+                sqlx::query(
+                    "INSERT INTO entitlements (county_code, household_id, program, township_code, \
+                     village_code, case_id, one_off, status, start_ym, base_fen, monthly_fen, \
+                     prev_fen, effective_ym, paid_through_ym, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $9, 0, $8, NULL, $10) \
+                     ON CONFLICT (county_code, household_id, program) DO UPDATE SET \
+                     township_code = excluded.township_code, village_code = excluded.village_code, \
+                     case_id = excluded.case_id, one_off = excluded.one_off, status = 'active', \
+                     start_ym = excluded.start_ym, base_fen = excluded.base_fen, \
+                     monthly_fen = excluded.monthly_fen, prev_fen = 0, \
+                     effective_ym = excluded.effective_ym, \
+                     paid_through_ym = CASE WHEN excluded.one_off THEN NULL \
+                       ELSE entitlements.paid_through_ym END, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(county)
+                .bind(h.household_id)
+                .bind(h.program.as_str())
+                .bind(h.township.as_str())
+                .bind(h.village.as_str())
+                .bind(h.case_id)
+                .bind(one_off)
+                .bind(start.index())
+                .bind(amount.fen())
+                .bind(ctx.now)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                Self::next_id(tx, &format!("entitlements:{county}")).await?;
+                Ok(vec![NewEvent::new(
+                    "entitlement.granted",
+                    subject,
+                    json!({
+                        "household_id": h.household_id,
+                        "program": h.program,
+                        "case_id": h.case_id,
+                        "monthly_fen": amount.fen(),
+                        "one_off": one_off,
+                        "start_month": start,
+                    }),
+                )])
+            }
+            Some(CaseDecision::Refuse { .. }) => {
+                let stopped = sqlx::query(
+                    "UPDATE entitlements SET status = 'stopped', monthly_fen = 0, prev_fen = 0, \
+                     effective_ym = start_ym, updated_at = $4 \
+                     WHERE county_code = $1 AND household_id = $2 AND program = $3 AND case_id = $5",
+                )
+                .bind(county)
+                .bind(h.household_id)
+                .bind(h.program.as_str())
+                .bind(ctx.now)
+                .bind(h.case_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                if stopped.rows_affected() == 0 {
+                    return Ok(Vec::new());
+                }
+                Self::next_id(tx, &format!("entitlements:{county}")).await?;
+                Ok(vec![NewEvent::new(
+                    "entitlement.stopped",
+                    subject,
+                    json!({ "household_id": h.household_id, "program": h.program,
+                            "case_id": h.case_id, "reason": "decision replaced by a refusal" }),
+                )])
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The payroll commands, inside `execute`'s transaction.
+    async fn payroll_command(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        rules: &Rules,
+        command: Command,
+        locked: &mut Option<ChainHead>,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        match command {
+            Command::ChangeEntitlement {
+                household_id,
+                program,
+                change,
+                effective,
+                reason,
+            } => {
+                Self::change_entitlement(
+                    tx,
+                    ctx,
+                    household_id,
+                    program,
+                    change,
+                    effective,
+                    reason,
+                    locked,
+                )
+                .await
+            }
+            Command::SetBankAccount {
+                household_id,
+                account,
+                holder,
+            } => Self::set_bank_account(tx, ctx, household_id, &account, holder).await,
+            Command::GenerateRosters { county, month } => {
+                Self::generate_rosters(tx, ctx, &county, month, locked).await
+            }
+            Command::SettleRosters { township, month } => {
+                Self::settle_rosters(tx, ctx, rules, &township, month, locked).await
+            }
+            Command::SubmitRosters { county, month } => {
+                Self::submit_rosters(tx, ctx, &county, month, locked).await
+            }
+            Command::ImportBankReturns {
+                county,
+                month,
+                sha256,
+                lines,
+            } => Self::import_returns(tx, ctx, &county, month, &sha256, &lines, locked).await,
+            Command::ReserveMovement(m) => Self::reserve_movement(tx, ctx, rules, m, locked).await,
+            other => Err(StoreError::Invalid(format!(
+                "{} is not a payroll command",
+                other.name()
+            ))),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn change_entitlement(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        household_id: i64,
+        program: Program,
+        change: EntitlementChange,
+        effective: Month,
+        reason: String,
+        locked: &mut Option<ChainHead>,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let reason = reason.trim().to_string();
+        check_text("reason", &reason, MAX_REASON_CHARS)?;
+        if reason.is_empty() {
+            return Err(StoreError::Invalid(
+                "give the reason for the change (it goes on the notice)".to_string(),
+            ));
+        }
+        let not_found = || {
+            refused(
+                codes::NO_ENTITLEMENT,
+                format!("household {household_id} has no {program} entitlement"),
+                format!("该家庭没有{}待遇", program.name_zh()),
+            )
+        };
+        let county: String = sqlx::query_scalar("SELECT county_code FROM households WHERE id = $1")
+            .bind(household_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(not_found)?;
+        *locked = Some(Self::lock_chain(tx, &county).await?);
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTITLEMENT_COLUMNS} FROM entitlements \
+             WHERE county_code = $1 AND household_id = $2 AND program = $3"
+        )))
+        .bind(&county)
+        .bind(household_id)
+        .bind(program.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(not_found)?;
+        let old = entitlement_from_row(&row)?;
+        if !ctx.actor.scope().contains(&old.village) {
+            return Err(not_found());
+        }
+        policy::manage_entitlement(&ctx.actor, &old.village)?;
+        if old.status == EntitlementStatus::Stopped {
+            return Err(refused(
+                codes::ENTITLEMENT_STOPPED,
+                "the entitlement is stopped; a new application and approval start a new one",
+                "该待遇已停发，如需恢复请重新申请审批",
+            ));
+        }
+        let frozen: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(month_ym) FROM rosters WHERE county_code = $1 AND township_code = $2 \
+             AND program = $3 AND status <> 'generated'",
+        )
+        .bind(&county)
+        .bind(old.township.as_str())
+        .bind(program.as_str())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(frozen) = frozen.and_then(Month::from_index)
+            && effective <= frozen
+        {
+            return Err(refused(
+                codes::MONTH_FROZEN,
+                format!(
+                    "the roster of {frozen} is settled or submitted; a change takes effect from {} at the earliest (the difference is paid or recovered there)",
+                    frozen.next()
+                ),
+                format!(
+                    "{frozen}花名册已月结或报送，变更最早从{}起生效",
+                    frozen.next()
+                ),
+            ));
+        }
+        let bad = |m: String, zh: &str| Err(refused(codes::BAD_CHANGE, m, zh.to_string()));
+        if effective < old.effective || effective < old.start {
+            return bad(
+                format!(
+                    "the change must take effect from {} or later (the latest change or the start)",
+                    old.effective.max(old.start)
+                ),
+                "变更生效月份不能早于上次变更或开始发放的月份",
+            );
+        }
+        if old.one_off && change != EntitlementChange::Stop {
+            return bad(
+                "a one-off payment (临时救助) can only be stopped".to_string(),
+                "临时救助为一次性发放，只能停发",
+            );
+        }
+        let active = old.status == EntitlementStatus::Active;
+        let (status, base, monthly) = match change {
+            EntitlementChange::Increase { monthly } if active && monthly > old.base => {
+                (EntitlementStatus::Active, monthly, monthly)
+            }
+            EntitlementChange::Reduce { monthly }
+                if active && monthly < old.base && monthly > Fen::ZERO =>
+            {
+                (EntitlementStatus::Active, monthly, monthly)
+            }
+            EntitlementChange::Suspend if active => {
+                (EntitlementStatus::Suspended, old.base, Fen::ZERO)
+            }
+            EntitlementChange::Resume if old.status == EntitlementStatus::Suspended => {
+                (EntitlementStatus::Active, old.base, old.base)
+            }
+            EntitlementChange::Stop => (EntitlementStatus::Stopped, old.base, Fen::ZERO),
+            _ => {
+                return bad(
+                    format!(
+                        "{} does not fit a {} entitlement of {} a month (an increase must be higher, a reduction lower and above zero; only a suspended entitlement resumes)",
+                        change.name(),
+                        old.status.as_str(),
+                        old.base
+                    ),
+                    "变更与当前待遇不符：增发须高于原标准，减发须低于原标准且大于零，只有暂停的待遇才能恢复",
+                );
+            }
+        };
+        // The amount before the change month: what was paid then.
+        let previous = if effective == old.effective {
+            old.previous
+        } else {
+            old.monthly
+        };
+        sqlx::query(
+            "UPDATE entitlements SET status = $4, base_fen = $5, monthly_fen = $6, prev_fen = $7, \
+             effective_ym = $8, updated_at = $9 \
+             WHERE county_code = $1 AND household_id = $2 AND program = $3",
+        )
+        .bind(&county)
+        .bind(household_id)
+        .bind(program.as_str())
+        .bind(status.as_str())
+        .bind(base.fen())
+        .bind(monthly.fen())
+        .bind(previous.fen())
+        .bind(effective.index())
+        .bind(ctx.now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Self::next_id(tx, &format!("entitlements:{county}")).await?;
+        Ok((
+            county,
+            CommandOutcome::EntitlementChanged {
+                household_id,
+                program,
+                monthly,
+            },
+            vec![NewEvent::new(
+                "entitlement.changed",
+                format!("entitlement:{household_id}:{program}"),
+                json!({
+                    "household_id": household_id,
+                    "program": program,
+                    "change": change.name(),
+                    "from_fen": old.monthly.fen(),
+                    "to_fen": monthly.fen(),
+                    "status": status.as_str(),
+                    "effective_month": effective,
+                    "reason": reason,
+                }),
+            )],
+        ))
+    }
+
+    async fn set_bank_account(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        household_id: i64,
+        account: &str,
+        holder: String,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let row = sqlx::query("SELECT county_code, division_code FROM households WHERE id = $1")
+            .bind(household_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::NotFound(format!("household {household_id}")))?;
+        let village = division_col(&row, "division_code")?;
+        if !ctx.actor.scope().contains(&village) {
+            return Err(StoreError::NotFound(format!("household {household_id}")));
+        }
+        policy::manage_entitlement(&ctx.actor, &village)?;
+        let county: String = get(&row, "county_code")?;
+        let account = pr::check_bank_account(account)?;
+        let holder = holder.trim().to_string();
+        check_text("account holder", &holder, pr::MAX_HOLDER_CHARS)?;
+        let members: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM members WHERE household_id = $1 AND name = $2",
+        )
+        .bind(household_id)
+        .bind(&holder)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if members == 0 {
+            return Err(refused(
+                codes::HOLDER_NOT_MEMBER,
+                format!(
+                    "the account holder is not a member of household {household_id}: payments go to the recipient's own account"
+                ),
+                "账户户名须为本家庭成员（救助金发放到救助对象本人账户）",
+            ));
+        }
+        sqlx::query("UPDATE households SET bank_account = $2, account_holder = $3 WHERE id = $1")
+            .bind(household_id)
+            .bind(&account)
+            .bind(&holder)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        Ok((
+            county,
+            CommandOutcome::BankAccountSet { household_id },
+            vec![NewEvent::new(
+                "household.bank_account_set",
+                format!("household:{household_id}"),
+                json!({
+                    "household_id": household_id,
+                    "account_masked": pr::mask_account(&account),
+                    "account_sha256": jiuzhu_store::event::sha256_hex(account.as_bytes()),
+                    "holder": holder,
+                }),
+            )],
+        ))
+    }
+
+    async fn roster_statuses(
+        tx: &mut Tx<'_>,
+        county: &str,
+        month: Month,
+        township: Option<&str>,
+    ) -> Result<Vec<(String, Program, RosterStatus, i64)>> {
+        let rows = sqlx::query(
+            "SELECT township_code, program, status, basis_version FROM rosters \
+             WHERE county_code = $1 AND month_ym = $2 AND township_code LIKE $3 \
+             ORDER BY township_code, program",
+        )
+        .bind(county)
+        .bind(month.index())
+        .bind(township.unwrap_or("%"))
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let s: String = get(r, "status")?;
+                Ok((
+                    get(r, "township_code")?,
+                    program_col(r, "program")?,
+                    RosterStatus::parse(&s).ok_or_else(|| corrupt("status", &s))?,
+                    get(r, "basis_version")?,
+                ))
+            })
+            .collect()
+    }
+
+    fn submitted_error(county: &str, month: Month) -> StoreError {
+        refused(
+            codes::ROSTER_SUBMITTED,
+            format!(
+                "the {month} rosters of {county} were submitted to finance and are frozen; later changes go into {}",
+                month.next()
+            ),
+            format!(
+                "{month}花名册已报送财政，不能再修改；之后的变更计入{}",
+                month.next()
+            ),
+        )
+    }
+
+    async fn generate_rosters(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: Month,
+        locked: &mut Option<ChainHead>,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        require_county(county)?;
+        policy::county_funds(&ctx.actor, county)?;
+        let c = county.as_str();
+        *locked = Some(Self::lock_chain(tx, c).await?);
+        let statuses = Self::roster_statuses(tx, c, month, None).await?;
+        if statuses.iter().any(|s| s.2 == RosterStatus::Submitted) {
+            return Err(Self::submitted_error(c, month));
+        }
+        let kept = statuses
+            .iter()
+            .filter(|s| s.2 == RosterStatus::Settled)
+            .count() as i64;
+        // Rebuild what is not settled: its lines and headers go, the rest stays as signed.
+        sqlx::query(
+            "DELETE FROM payments WHERE county_code = $1 AND month_ym = $2 AND EXISTS \
+             (SELECT 1 FROM rosters r WHERE r.county_code = $1 AND r.month_ym = $2 \
+              AND r.township_code = payments.township_code AND r.program = payments.program \
+              AND r.status = 'generated')",
+        )
+        .bind(c)
+        .bind(month.index())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "DELETE FROM rosters WHERE county_code = $1 AND month_ym = $2 AND status = 'generated'",
+        )
+        .bind(c)
+        .bind(month.index())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let version = Self::entitlement_version(tx, c).await?;
+        // The payment counter, locked until commit: ids are base + 1 … base + n.
+        let base: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES ('payment', 0) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value RETURNING value",
+        )
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let regular = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO payments (county_code, month_ym, id, township_code, village_code, \
+             program, household_id, for_ym, months, amount_fen, backpay_fen, carried_from, \
+             bank_account, account_holder, status) \
+             SELECT l.county_code, $2, $3 + ROW_NUMBER() OVER (ORDER BY l.household_id, l.program), \
+             l.township_code, l.village_code, l.program, l.household_id, $2, l.months, l.amount, \
+             l.backpay, NULL, NULL, NULL, 'pending' FROM ({LINE_SELECT}) l"
+        )))
+        .bind(c)
+        .bind(month.index())
+        .bind(base)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected() as i64;
+        let carried = sqlx::query(
+            "INSERT INTO payments (county_code, month_ym, id, township_code, village_code, \
+             program, household_id, for_ym, months, amount_fen, backpay_fen, carried_from, \
+             bank_account, account_holder, status) \
+             SELECT p.county_code, $2, $3 + ROW_NUMBER() OVER (ORDER BY p.id), p.township_code, \
+             p.village_code, p.program, p.household_id, p.for_ym, p.months, p.amount_fen, \
+             p.backpay_fen, p.id, NULL, NULL, 'pending' \
+             FROM payments p \
+             WHERE p.county_code = $1 AND p.month_ym < $2 AND p.status IN ('failed', 'returned') \
+             AND NOT EXISTS (SELECT 1 FROM payments c WHERE c.carried_from = p.id) \
+             AND NOT EXISTS (SELECT 1 FROM rosters r WHERE r.county_code = $1 \
+               AND r.month_ym = $2 AND r.township_code = p.township_code \
+               AND r.program = p.program)",
+        )
+        .bind(c)
+        .bind(month.index())
+        .bind(base + regular)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected() as i64;
+        sqlx::query("UPDATE counters SET value = $1 WHERE name = 'payment'")
+            .bind(base + regular + carried)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO rosters (county_code, month_ym, township_code, program, status, lines, \
+             total_fen, backpay_fen, carried_fen, basis_version, generated_at, settled_late) \
+             SELECT county_code, month_ym, township_code, program, 'generated', COUNT(*), \
+             SUM(amount_fen), SUM(backpay_fen), \
+             SUM(CASE WHEN carried_from IS NULL THEN 0 ELSE amount_fen END), $4, $5, FALSE \
+             FROM payments WHERE county_code = $1 AND month_ym = $2 AND id > $3 \
+             GROUP BY county_code, month_ym, township_code, program",
+        )
+        .bind(c)
+        .bind(month.index())
+        .bind(base)
+        .bind(version)
+        .bind(ctx.now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT township_code, program, lines, total_fen, backpay_fen, carried_fen \
+             FROM rosters WHERE county_code = $1 AND month_ym = $2 AND status = 'generated' \
+             ORDER BY township_code, program",
+        )
+        .bind(c)
+        .bind(month.index())
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let mut events = Vec::with_capacity(rows.len());
+        let (mut lines, mut total) = (0i64, 0i64);
+        for r in &rows {
+            let township: String = get(r, "township_code")?;
+            let program: String = get(r, "program")?;
+            let n: i64 = get(r, "lines")?;
+            let t: i64 = get(r, "total_fen")?;
+            lines += n;
+            total = total.saturating_add(t);
+            events.push(NewEvent::new(
+                "roster.generated",
+                format!("roster:{c}:{month}:{township}:{program}"),
+                json!({
+                    "county": c, "month": month, "township": township, "program": program,
+                    "lines": n, "total_fen": t,
+                    "backpay_fen": get::<i64>(r, "backpay_fen")?,
+                    "carried_fen": get::<i64>(r, "carried_fen")?,
+                    "entitlement_version": version,
+                }),
+            ));
+        }
+        Ok((
+            c.to_string(),
+            CommandOutcome::RostersGenerated {
+                county: county.clone(),
+                month,
+                rosters: rows.len() as i64,
+                kept,
+                lines,
+                total: Fen::new(total),
+            },
+            events,
+        ))
+    }
+
+    async fn settle_rosters(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        rules: &Rules,
+        township: &DivisionCode,
+        month: Month,
+        locked: &mut Option<ChainHead>,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        require_township(township)?;
+        policy::township_funds(&ctx.actor, township)?;
+        let county = township.county_prefix().to_string();
+        *locked = Some(Self::lock_chain(tx, &county).await?);
+        let statuses = Self::roster_statuses(tx, &county, month, Some(township.as_str())).await?;
+        if statuses.is_empty() {
+            return Err(refused(
+                codes::NO_ROSTER,
+                format!("no roster of {township} for {month}: the county generates it first"),
+                format!("{month}尚未生成本乡镇花名册，请县级先生成"),
+            ));
+        }
+        if statuses.iter().any(|s| s.2 == RosterStatus::Submitted) {
+            return Err(Self::submitted_error(&county, month));
+        }
+        let open: Vec<_> = statuses
+            .iter()
+            .filter(|s| s.2 == RosterStatus::Generated)
+            .collect();
+        if open.is_empty() {
+            return Err(refused(
+                codes::ALREADY_SETTLED,
+                format!("the {month} rosters of {township} are settled already"),
+                format!("本乡镇{month}花名册已月结"),
+            ));
+        }
+        let version = Self::entitlement_version(tx, &county).await?;
+        if open.iter().any(|s| s.3 < version) {
+            return Err(refused(
+                codes::ROSTER_STALE,
+                format!(
+                    "entitlements of {county} changed after the {month} rosters were generated: generate them again, then settle"
+                ),
+                format!("花名册生成后待遇有变动，请重新生成{month}花名册后再月结"),
+            ));
+        }
+        let cutoff_day = Self::payment_profile(rules, township)?
+            .payment
+            .roster_cutoff_day;
+        let today = local_time(ctx.now).date();
+        let late = today > month.day(cutoff_day);
+        let settled = sqlx::query(
+            "UPDATE rosters SET status = 'settled', settled_at = $4, settled_by = $5, \
+             settled_late = $6 \
+             WHERE county_code = $1 AND month_ym = $2 AND township_code = $3 \
+             AND status = 'generated'",
+        )
+        .bind(&county)
+        .bind(month.index())
+        .bind(township.as_str())
+        .bind(ctx.now)
+        .bind(ctx.actor.audit_name())
+        .bind(late)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected() as i64;
+        Ok((
+            county.clone(),
+            CommandOutcome::RostersSettled {
+                township: township.clone(),
+                month,
+                rosters: settled,
+                late,
+            },
+            vec![NewEvent::new(
+                "roster.settled",
+                format!("roster:{county}:{month}:{township}"),
+                json!({
+                    "township": township, "month": month, "rosters": settled,
+                    "late": late, "cutoff": month.day(cutoff_day), "settled_on": today,
+                    "programs": open.iter().map(|s| s.1).collect::<Vec<_>>(),
+                }),
+            )],
+        ))
+    }
+
+    async fn submit_rosters(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: Month,
+        locked: &mut Option<ChainHead>,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        require_county(county)?;
+        policy::county_funds(&ctx.actor, county)?;
+        let c = county.as_str();
+        *locked = Some(Self::lock_chain(tx, c).await?);
+        let statuses = Self::roster_statuses(tx, c, month, None).await?;
+        if statuses.is_empty() {
+            return Err(refused(
+                codes::NO_ROSTER,
+                format!("no {month} rosters of {c} to submit: generate them first"),
+                format!("{month}尚未生成花名册"),
+            ));
+        }
+        if statuses.iter().any(|s| s.2 == RosterStatus::Submitted) {
+            return Err(Self::submitted_error(c, month));
+        }
+        let mut unsettled: Vec<&str> = statuses
+            .iter()
+            .filter(|s| s.2 == RosterStatus::Generated)
+            .map(|s| s.0.as_str())
+            .collect();
+        unsettled.dedup();
+        if !unsettled.is_empty() {
+            return Err(refused(
+                codes::NOT_SETTLED,
+                format!(
+                    "{} township(s) have not settled their {month} rosters: {}",
+                    unsettled.len(),
+                    unsettled.join(", ")
+                ),
+                format!("以下乡镇尚未完成{month}月结：{}", unsettled.join("、")),
+            ));
+        }
+        // The accounts as they are at submission go with the roster to finance and the bank.
+        sqlx::query(
+            "UPDATE payments SET bank_account = h.bank_account, \
+             account_holder = h.account_holder FROM households h \
+             WHERE payments.county_code = $1 AND payments.month_ym = $2 \
+             AND h.county_code = payments.county_code AND h.id = payments.household_id",
+        )
+        .bind(c)
+        .bind(month.index())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let missing: Vec<i64> = sqlx::query_scalar(
+            "SELECT household_id FROM payments WHERE county_code = $1 AND month_ym = $2 \
+             AND bank_account IS NULL ORDER BY id",
+        )
+        .bind(c)
+        .bind(month.index())
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if !missing.is_empty() {
+            let first: Vec<String> = missing.iter().take(10).map(|h| h.to_string()).collect();
+            return Err(refused(
+                codes::MISSING_ACCOUNT,
+                format!(
+                    "{} payment(s) have no bank account (households {}{}): set the accounts and submit again",
+                    missing.len(),
+                    first.join(", "),
+                    if missing.len() > 10 { ", …" } else { "" }
+                ),
+                format!(
+                    "{}笔发放没有银行账户（家庭编号 {}），请补录账户后重新报送",
+                    missing.len(),
+                    first.join("、")
+                ),
+            ));
+        }
+        sqlx::query(
+            "UPDATE rosters SET status = 'submitted', submitted_at = $3, submitted_by = $4 \
+             WHERE county_code = $1 AND month_ym = $2",
+        )
+        .bind(c)
+        .bind(month.index())
+        .bind(ctx.now)
+        .bind(ctx.actor.audit_name())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        // Every regular line's entitlement is paid through this month now.
+        sqlx::query(
+            "UPDATE entitlements SET paid_through_ym = $2 FROM payments p \
+             WHERE p.county_code = $1 AND p.month_ym = $2 AND p.carried_from IS NULL \
+             AND entitlements.county_code = p.county_code \
+             AND entitlements.household_id = p.household_id \
+             AND entitlements.program = p.program",
+        )
+        .bind(c)
+        .bind(month.index())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let totals = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(lines), 0) AS BIGINT) AS lines, \
+             CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) AS total FROM rosters \
+             WHERE county_code = $1 AND month_ym = $2",
+        )
+        .bind(c)
+        .bind(month.index())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let n: i64 = get(&totals, "n")?;
+        let lines: i64 = get(&totals, "lines")?;
+        let total: i64 = get(&totals, "total")?;
+        Ok((
+            c.to_string(),
+            CommandOutcome::RostersSubmitted {
+                county: county.clone(),
+                month,
+                rosters: n,
+                lines,
+                total: Fen::new(total),
+            },
+            vec![NewEvent::new(
+                "roster.submitted",
+                format!("roster:{c}:{month}"),
+                json!({ "county": c, "month": month, "rosters": n, "lines": lines,
+                        "total_fen": total }),
+            )],
+        ))
+    }
+
+    /// Refuses a file operation unless the county-month's rosters are all submitted.
+    async fn require_submitted(
+        exec: &mut <Db as sqlx::Database>::Connection,
+        county: &str,
+        month: Month,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'submitted' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS submitted, CAST(COALESCE(SUM(lines), 0) AS BIGINT) AS lines \
+             FROM rosters WHERE county_code = $1 AND month_ym = $2",
+        )
+        .bind(county)
+        .bind(month.index())
+        .fetch_one(&mut *exec)
+        .await
+        .map_err(db_err)?;
+        let n: i64 = get(&row, "n")?;
+        let submitted: i64 = get(&row, "submitted")?;
+        if n == 0 {
+            return Err(refused(
+                codes::NO_ROSTER,
+                format!("no {month} rosters of {county}"),
+                format!("{month}没有花名册"),
+            ));
+        }
+        if submitted < n {
+            return Err(refused(
+                codes::NOT_SUBMITTED,
+                format!(
+                    "the {month} rosters of {county} are not submitted to finance yet: payment files and bank answers follow the submission"
+                ),
+                format!("{month}花名册尚未报送财政，不能生成代发文件或导入回盘"),
+            ));
+        }
+        get(&row, "lines")
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn import_returns(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: Month,
+        sha256: &str,
+        lines: &[ReturnLine],
+        locked: &mut Option<ChainHead>,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        require_county(county)?;
+        policy::county_funds(&ctx.actor, county)?;
+        let c = county.as_str();
+        *locked = Some(Self::lock_chain(tx, c).await?);
+        Self::require_submitted(&mut **tx, c, month).await?;
+        let bad = |line: usize, reason: String| {
+            refused(
+                codes::BAD_RETURN,
+                format!("bank return file refused: line {line}: {reason}"),
+                format!("银行回盘文件被拒绝：第{line}行：{reason}"),
+            )
+        };
+        let mut counts = ReturnCounts::default();
+        let mut paid_in_file = std::collections::HashSet::new();
+        for batch in lines.chunks(RETURN_BATCH) {
+            let sql = format!(
+                "SELECT id, amount_fen, status, household_id, program, for_ym FROM payments \
+                 WHERE county_code = $1 AND month_ym = $2 AND id IN ({})",
+                (0..batch.len())
+                    .map(|i| format!("${}", i + 3))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            // Only placeholders are assembled; every value is bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(c).bind(month.index());
+            for l in batch {
+                q = q.bind(l.payment_id);
+            }
+            let rows = q.fetch_all(&mut **tx).await.map_err(db_err)?;
+            let mut found = std::collections::HashMap::with_capacity(rows.len());
+            for r in &rows {
+                let status: String = get(r, "status")?;
+                found.insert(
+                    get::<i64>(r, "id")?,
+                    (
+                        get::<i64>(r, "amount_fen")?,
+                        PaymentStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                        get::<i64>(r, "household_id")?,
+                        get::<String>(r, "program")?,
+                        get::<i64>(r, "for_ym")?,
+                    ),
+                );
+            }
+            for l in batch {
+                let Some((amount, status, household, program, for_ym)) = found.get(&l.payment_id)
+                else {
+                    return Err(bad(
+                        l.line,
+                        format!(
+                            "payment {} is not a payment of {c} in {month}",
+                            l.payment_id
+                        ),
+                    ));
+                };
+                if *amount != l.amount.fen() {
+                    return Err(bad(
+                        l.line,
+                        format!(
+                            "payment {} is {amount} fen, the file says {} fen",
+                            l.payment_id,
+                            l.amount.fen()
+                        ),
+                    ));
+                }
+                use PaymentStatus::*;
+                match (status, l.result) {
+                    (s, r) if *s == r => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    (Pending, _) | (Paid, Returned) => {}
+                    (s, r) => {
+                        return Err(bad(
+                            l.line,
+                            format!(
+                                "payment {} is recorded as {} and cannot become {}",
+                                l.payment_id,
+                                s.as_str(),
+                                r.as_str()
+                            ),
+                        ));
+                    }
+                }
+                if l.result == Paid {
+                    let key = (*household, program.clone(), *for_ym);
+                    let elsewhere: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM payments WHERE household_id = $1 AND program = $2 \
+                         AND for_ym = $3 AND status = 'paid' AND id <> $4",
+                    )
+                    .bind(household)
+                    .bind(program)
+                    .bind(for_ym)
+                    .bind(l.payment_id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                    if elsewhere > 0 || !paid_in_file.insert(key) {
+                        return Err(refused(
+                            codes::PAID_TWICE,
+                            format!(
+                                "bank return file refused: line {}: household {household} was paid {program} for that month already; payment {} must not be paid twice",
+                                l.line, l.payment_id
+                            ),
+                            format!(
+                                "银行回盘文件被拒绝：第{}行：该家庭该月该项目已发放，不能重复发放",
+                                l.line
+                            ),
+                        ));
+                    }
+                }
+                sqlx::query(
+                    "UPDATE payments SET status = $4, result_reason = $5 \
+                     WHERE county_code = $1 AND month_ym = $2 AND id = $3",
+                )
+                .bind(c)
+                .bind(month.index())
+                .bind(l.payment_id)
+                .bind(l.result.as_str())
+                .bind((!l.reason.is_empty()).then_some(&l.reason))
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| match db_err(e) {
+                    StoreError::Conflict(_) => refused(
+                        codes::PAID_TWICE,
+                        format!("bank return file refused: line {}: paid twice", l.line),
+                        format!("银行回盘文件被拒绝：第{}行：重复发放", l.line),
+                    ),
+                    other => other,
+                })?;
+                match l.result {
+                    Paid => counts.paid += 1,
+                    Failed => counts.failed += 1,
+                    Returned => counts.returned += 1,
+                    Pending => {}
+                }
+            }
+        }
+        Ok((
+            c.to_string(),
+            CommandOutcome::BankReturnsImported { counts },
+            vec![NewEvent::new(
+                "payroll.bank_returns_imported",
+                format!("roster:{c}:{month}"),
+                json!({ "county": c, "month": month, "sha256": sha256, "lines": lines.len(),
+                        "paid": counts.paid, "failed": counts.failed,
+                        "returned": counts.returned, "unchanged": counts.unchanged }),
+            )],
+        ))
+    }
+
+    async fn reserve_movement(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        rules: &Rules,
+        m: NewReserveMovement,
+        locked: &mut Option<ChainHead>,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        require_township(&m.township)?;
+        match m.kind {
+            ReserveKind::Spending => policy::township_funds(&ctx.actor, &m.township)?,
+            ReserveKind::Allocation | ReserveKind::Replenishment => {
+                policy::county_funds(&ctx.actor, &m.township)?
+            }
+        }
+        if !Self::payment_profile(rules, &m.township)?
+            .payment
+            .reserve_fund
+        {
+            return Err(refused(
+                codes::RESERVE_DISABLED,
+                format!(
+                    "the profile of {} keeps no reserve fund (payment.reserve_fund = false)",
+                    m.township.county_prefix()
+                ),
+                "本县程序配置未设立临时救助备用金",
+            ));
+        }
+        if m.amount <= Fen::ZERO {
+            return Err(StoreError::Invalid(
+                "a reserve movement is a positive amount".to_string(),
+            ));
+        }
+        let note = m.note.trim().to_string();
+        check_text("note", &note, MAX_REASON_CHARS)?;
+        let county = m.township.county_prefix().to_string();
+        match (m.kind, m.case_id) {
+            (ReserveKind::Spending, Some(case_id)) => {
+                let row = sqlx::query("SELECT program, township_code FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                let fits = match &row {
+                    Some(r) => {
+                        get::<String>(r, "program")? == Program::Linshi.as_str()
+                            && get::<String>(r, "township_code")? == m.township.as_str()
+                    }
+                    None => false,
+                };
+                if !fits {
+                    return Err(refused(
+                        codes::RESERVE_CASE,
+                        format!(
+                            "case {case_id} is not a 临时救助 case of {}: the reserve pays emergency temporary assistance of its township",
+                            m.township
+                        ),
+                        "备用金只能用于本乡镇的临时救助案件",
+                    ));
+                }
+            }
+            (ReserveKind::Spending, None) => {
+                return Err(refused(
+                    codes::RESERVE_CASE,
+                    "spending from the reserve names the 临时救助 case it pays",
+                    "备用金支出须注明所救助的临时救助案件",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(StoreError::Invalid(
+                    "only spending names a case".to_string(),
+                ));
+            }
+            (_, None) => {}
+        }
+        *locked = Some(Self::lock_chain(tx, &county).await?);
+        let balance: i64 = sqlx::query_scalar(
+            "SELECT balance_fen FROM reserve_entries WHERE county_code = $1 \
+             AND township_code = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&county)
+        .bind(m.township.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .unwrap_or(0);
+        let signed = match m.kind {
+            ReserveKind::Spending => -m.amount.fen(),
+            _ => m.amount.fen(),
+        };
+        let after = balance
+            .checked_add(signed)
+            .ok_or_else(|| StoreError::Invalid("the amount is out of range".to_string()))?;
+        if after < 0 {
+            return Err(refused(
+                codes::RESERVE_OVERDRAFT,
+                format!(
+                    "the reserve fund of {} holds {}, less than {}: ask the county to replenish it",
+                    m.township,
+                    Fen::new(balance),
+                    m.amount
+                ),
+                format!(
+                    "备用金余额{}元，不足支出{}元，请申请县级补充",
+                    Fen::new(balance),
+                    m.amount
+                ),
+            ));
+        }
+        let id = Self::next_id(tx, "reserve").await?;
+        let date = local_time(ctx.now).date();
+        sqlx::query(
+            "INSERT INTO reserve_entries (county_code, id, township_code, kind, amount_fen, \
+             balance_fen, case_id, note, entry_date, recorded_at, recorded_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&county)
+        .bind(id)
+        .bind(m.township.as_str())
+        .bind(m.kind.as_str())
+        .bind(signed)
+        .bind(after)
+        .bind(m.case_id)
+        .bind(&note)
+        .bind(date)
+        .bind(ctx.now)
+        .bind(ctx.actor.audit_name())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok((
+            county,
+            CommandOutcome::ReserveMoved {
+                entry_id: id,
+                balance: Fen::new(after),
+            },
+            vec![NewEvent::new(
+                &format!("reserve.{}", m.kind.as_str()),
+                format!("reserve:{}", m.township),
+                json!({ "entry_id": id, "township": m.township, "amount_fen": signed,
+                        "balance_fen": after, "case_id": m.case_id, "note": note,
+                        "date": date }),
+            )],
+        ))
+    }
+
+    /// Records an audited file operation as a command of its own (key claimed, one event,
+    /// outcome stored), in one transaction.
+    async fn record_file_event(
+        &self,
+        ctx: &CommandContext,
+        name: &str,
+        chain: &str,
+        event: NewEvent,
+    ) -> Result<()> {
+        check_idempotency_key(&ctx.idempotency_key).map_err(StoreError::Invalid)?;
+        let fingerprint = format!(
+            "{}:{}",
+            ctx.actor.audit_name(),
+            jiuzhu_store::event::sha256_hex(event.payload.to_string().as_bytes())
+        );
+        let mut tx = self.begin().await?;
+        let outcome = CommandOutcome::Recorded {
+            kind: event.kind.clone(),
+        };
+        let claimed = sqlx::query(
+            "INSERT INTO commands (idempotency_key, chain, command, fingerprint, outcome, actor, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&ctx.idempotency_key)
+        .bind(chain)
+        .bind(name)
+        .bind(&fingerprint)
+        .bind(Json(&outcome))
+        .bind(ctx.actor.audit_name())
+        .bind(ctx.now)
+        .execute(&mut *tx)
+        .await;
+        match claimed {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                tx.rollback().await.map_err(db_err)?;
+                // The same operation recorded before answers from its record.
+                return Self::replay(&self.pool, &ctx.idempotency_key, &fingerprint)
+                    .await
+                    .map(|_| ());
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+        Self::append(
+            &mut tx,
+            &ctx.actor,
+            ctx.now,
+            &ctx.idempotency_key,
+            chain,
+            vec![event],
+            None,
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn export_payments_impl(
+        &self,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: Month,
+        format: PaymentFileFormat,
+        out: &mut (dyn std::io::Write + Send),
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<PaymentFileSummary> {
+        require_county(county)?;
+        policy::county_funds(&ctx.actor, county)?;
+        let c = county.as_str();
+        let rules = self.rules_or_builtin()?;
+        let label = Self::payment_profile(&rules, county)?.payment.label_program;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let total_lines = Self::require_submitted(&mut conn, c, month).await?;
+        let io = |e: std::io::Error| StoreError::Database(format!("cannot write the file: {e}"));
+        let mut writer = pr::PaymentFileWriter::new(format, county.clone(), month, label);
+        let mut digest = pr::FileDigest::default();
+        let mut put = |s: &str, out: &mut (dyn std::io::Write + Send)| -> Result<()> {
+            digest.update(s.as_bytes());
+            out.write_all(s.as_bytes()).map_err(io)
+        };
+        put(&writer.header(), out)?;
+        let mut after = i64::MIN;
+        let mut buf = String::with_capacity(1 << 20);
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, township_code, program, household_id, for_ym, bank_account, \
+                 account_holder, amount_fen FROM payments \
+                 WHERE county_code = $1 AND month_ym = $2 AND id > $3 AND status = 'pending' \
+                 ORDER BY id LIMIT $4",
+            )
+            .bind(c)
+            .bind(month.index())
+            .bind(after)
+            .bind(PAYMENT_PAGE)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            let Some(last) = rows.last() else { break };
+            after = get(last, "id")?;
+            buf.clear();
+            for r in &rows {
+                let account: Option<String> = get(r, "bank_account")?;
+                let line = PaymentLine {
+                    id: get(r, "id")?,
+                    township: get(r, "township_code")?,
+                    program: program_col(r, "program")?,
+                    household_id: get(r, "household_id")?,
+                    for_month: month_col(r, "for_ym")?,
+                    account: account.ok_or_else(|| {
+                        corrupt("payment", "a submitted payment has no bank account")
+                    })?,
+                    holder: get::<Option<String>>(r, "account_holder")?.unwrap_or_default(),
+                    amount: Fen::new(get(r, "amount_fen")?),
+                };
+                buf.push_str(&writer.line(&line));
+            }
+            put(&buf, out)?;
+            progress(writer.lines as u64, total_lines as u64);
+        }
+        put(&writer.trailer(), out)?;
+        out.flush().map_err(io)?;
+        drop(conn);
+        let sha256 = digest.finish();
+        let summary = PaymentFileSummary {
+            county: county.clone(),
+            month,
+            format,
+            lines: writer.lines,
+            total: writer.total,
+            sha256,
+        };
+        self.record_file_event(
+            ctx,
+            "export_payments",
+            c,
+            NewEvent::new(
+                "payroll.payment_file_exported",
+                format!("roster:{c}:{month}"),
+                json!({ "county": c, "month": month, "format": format, "lines": summary.lines,
+                        "total_fen": summary.total.fen(), "sha256": summary.sha256 }),
+            ),
+        )
+        .await?;
+        Ok(summary)
+    }
+
+    async fn reconcile_impl(
+        &self,
+        ctx: &CommandContext,
+        county: &DivisionCode,
+        month: Month,
+        ledger: &Ledger,
+    ) -> Result<Reconciliation> {
+        require_county(county)?;
+        policy::county_funds(&ctx.actor, county)?;
+        let c = county.as_str();
+        let rules = self.rules_or_builtin()?;
+        let required_bp = Self::payment_profile(&rules, county)?
+            .supervision
+            .ledger_consistency_min_percent
+            .map(|p| i64::from(p) * 100);
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        Self::require_submitted(&mut conn, c, month).await?;
+        let mut remaining: std::collections::HashMap<i64, &pr::LedgerLine> =
+            ledger.lines.iter().map(|l| (l.payment_id, l)).collect();
+        let mut mismatches = Vec::new();
+        let (mut ours, mut matched) = (0i64, 0i64);
+        let mut after = i64::MIN;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, household_id, program, amount_fen FROM payments \
+                 WHERE county_code = $1 AND month_ym = $2 AND id > $3 AND status = 'paid' \
+                 ORDER BY id LIMIT $4",
+            )
+            .bind(c)
+            .bind(month.index())
+            .bind(after)
+            .bind(PAYMENT_PAGE)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            let Some(last) = rows.last() else { break };
+            after = get(last, "id")?;
+            for r in &rows {
+                ours += 1;
+                let id: i64 = get(r, "id")?;
+                let amount = Fen::new(get(r, "amount_fen")?);
+                match remaining.remove(&id) {
+                    None => mismatches.push(Mismatch::MissingInLedger {
+                        payment_id: id,
+                        amount,
+                    }),
+                    Some(l)
+                        if l.household_id != get::<i64>(r, "household_id")?
+                            || l.program != program_col(r, "program")? =>
+                    {
+                        mismatches.push(Mismatch::RecipientDiffers {
+                            line: l.line,
+                            payment_id: id,
+                        })
+                    }
+                    Some(l) if l.amount != amount => mismatches.push(Mismatch::AmountDiffers {
+                        line: l.line,
+                        payment_id: id,
+                        ours: amount,
+                        ledger: l.amount,
+                    }),
+                    Some(_) => matched += 1,
+                }
+            }
+        }
+        drop(conn);
+        let mut extra: Vec<&pr::LedgerLine> = remaining.into_values().collect();
+        extra.sort_by_key(|l| l.line);
+        let unmatched_ledger = extra.len() as i64;
+        for l in extra {
+            mismatches.push(Mismatch::NotPaidHere {
+                line: l.line,
+                payment_id: l.payment_id,
+                amount: l.amount,
+            });
+        }
+        let report = Reconciliation {
+            county: county.clone(),
+            month,
+            ledger_sha256: ledger.sha256.clone(),
+            ours,
+            ledger_lines: ledger.lines.len() as i64,
+            matched,
+            consistency_bp: pr::rate_bp(matched, ours + unmatched_ledger),
+            required_bp,
+            mismatches,
+        };
+        self.record_file_event(
+            ctx,
+            "reconcile",
+            c,
+            NewEvent::new(
+                "payroll.reconciled",
+                format!("roster:{c}:{month}"),
+                json!({ "county": c, "month": month, "ledger_sha256": report.ledger_sha256,
+                        "ours": report.ours, "ledger_lines": report.ledger_lines,
+                        "matched": report.matched, "consistency_bp": report.consistency_bp,
+                        "required_bp": report.required_bp, "passes": report.passes(),
+                        "mismatches": report.mismatches.len() }),
+            ),
+        )
+        .await?;
+        Ok(report)
+    }
+
+    async fn entitlements_impl(
+        &self,
+        actor: &Actor,
+        filter: &EntitlementFilter,
+        page: PageRequest,
+    ) -> Result<Page<Entitlement>> {
+        let scope = actor.scope().like_pattern();
+        let within = Scope::within(filter.within.as_ref()).like_pattern();
+        let program = filter.program.map(|p| p.as_str()).unwrap_or("");
+        let household = filter.household_id.unwrap_or(0);
+        let cond = "village_code LIKE $1 AND village_code LIKE $2 AND ($3 = '' OR program = $3) \
+                    AND ($4 = 0 OR household_id = $4)";
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM entitlements WHERE {cond}"
+        )))
+        .bind(&scope)
+        .bind(&within)
+        .bind(program)
+        .bind(household)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTITLEMENT_COLUMNS} FROM entitlements WHERE {cond} \
+             ORDER BY county_code, household_id, program LIMIT $5 OFFSET $6"
+        )))
+        .bind(&scope)
+        .bind(&within)
+        .bind(program)
+        .bind(household)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(entitlement_from_row)
+                .collect::<Result<_>>()?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn bank_account_impl(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+    ) -> Result<Option<BankAccountInfo>> {
+        let row = sqlx::query(
+            "SELECT bank_account, account_holder FROM households \
+             WHERE id = $1 AND division_code LIKE $2",
+        )
+        .bind(household_id)
+        .bind(actor.scope().like_pattern())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("household {household_id}")))?;
+        let account: Option<String> = get(&row, "bank_account")?;
+        let holder: Option<String> = get(&row, "account_holder")?;
+        Ok(account.map(|a| BankAccountInfo {
+            household_id,
+            account_masked: pr::mask_account(&a),
+            holder: holder.unwrap_or_default(),
+        }))
+    }
+
+    async fn rosters_impl(
+        &self,
+        actor: &Actor,
+        month: Month,
+        within: &DivisionCode,
+    ) -> Result<Vec<RosterSummary>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ROSTER_COLUMNS} FROM rosters WHERE month_ym = $1 \
+             AND township_code LIKE $2 AND township_code LIKE $3 \
+             ORDER BY county_code, township_code, program"
+        )))
+        .bind(month.index())
+        .bind(actor.scope().like_pattern())
+        .bind(format!("{}%", within.scope_prefix()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(roster_from_row).collect()
+    }
+
+    async fn roster_diff_impl(
+        &self,
+        actor: &Actor,
+        month: Month,
+        within: &DivisionCode,
+    ) -> Result<Vec<RosterDiffLine>> {
+        let county = county_of(within)?;
+        let scope = actor.scope().like_pattern();
+        let prefix = format!("{}%", within.scope_prefix());
+        // The month's own amount of a line is its amount without back-pay.
+        let rows = sqlx::query(
+            "SELECT c.household_id, c.program, c.township_code, \
+             c.amount_fen - c.backpay_fen AS cur, p.amount_fen - p.backpay_fen AS prev \
+             FROM payments c LEFT JOIN payments p ON p.county_code = c.county_code \
+               AND p.month_ym = $3 AND p.household_id = c.household_id \
+               AND p.program = c.program AND p.carried_from IS NULL \
+             WHERE c.county_code = $1 AND c.month_ym = $2 AND c.carried_from IS NULL \
+               AND c.village_code LIKE $4 AND c.village_code LIKE $5 \
+               AND (p.household_id IS NULL OR p.amount_fen - p.backpay_fen <> c.amount_fen - c.backpay_fen) \
+             UNION ALL \
+             SELECT p.household_id, p.program, p.township_code, NULL, p.amount_fen - p.backpay_fen \
+             FROM payments p \
+             WHERE p.county_code = $1 AND p.month_ym = $3 AND p.carried_from IS NULL \
+               AND p.village_code LIKE $4 AND p.village_code LIKE $5 \
+               AND NOT EXISTS (SELECT 1 FROM payments c WHERE c.county_code = $1 \
+                 AND c.month_ym = $2 AND c.household_id = p.household_id \
+                 AND c.program = p.program AND c.carried_from IS NULL) \
+             ORDER BY 3, 1, 2",
+        )
+        .bind(county.as_str())
+        .bind(month.index())
+        .bind(month.prev().index())
+        .bind(&scope)
+        .bind(&prefix)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let cur: Option<i64> = get(r, "cur")?;
+                let prev: Option<i64> = get(r, "prev")?;
+                Ok(RosterDiffLine {
+                    kind: match (prev, cur) {
+                        (None, _) => DiffKind::New,
+                        (_, None) => DiffKind::Stopped,
+                        _ => DiffKind::Changed,
+                    },
+                    household_id: get(r, "household_id")?,
+                    program: program_col(r, "program")?,
+                    township: division_col(r, "township_code")?,
+                    previous: prev.map(Fen::new),
+                    current: cur.map(Fen::new),
+                })
+            })
+            .collect()
+    }
+
+    async fn payments_impl(
+        &self,
+        actor: &Actor,
+        month: Month,
+        within: &DivisionCode,
+        page: PageRequest,
+    ) -> Result<Page<pr::Payment>> {
+        let county = county_of(within)?;
+        let scope = actor.scope().like_pattern();
+        let prefix = format!("{}%", within.scope_prefix());
+        let cond = "county_code = $1 AND month_ym = $2 AND village_code LIKE $3 \
+                    AND village_code LIKE $4";
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM payments WHERE {cond}"
+        )))
+        .bind(county.as_str())
+        .bind(month.index())
+        .bind(&scope)
+        .bind(&prefix)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, month_ym, for_ym, township_code, village_code, program, household_id, \
+             months, amount_fen, backpay_fen, carried_from, bank_account, status, result_reason \
+             FROM payments WHERE {cond} ORDER BY id LIMIT $5 OFFSET $6"
+        )))
+        .bind(county.as_str())
+        .bind(month.index())
+        .bind(&scope)
+        .bind(&prefix)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let status: String = get(r, "status")?;
+                let account: Option<String> = get(r, "bank_account")?;
+                Ok(pr::Payment {
+                    id: get(r, "id")?,
+                    month: month_col(r, "month_ym")?,
+                    for_month: month_col(r, "for_ym")?,
+                    township: division_col(r, "township_code")?,
+                    village: division_col(r, "village_code")?,
+                    program: program_col(r, "program")?,
+                    household_id: get(r, "household_id")?,
+                    months: get(r, "months")?,
+                    amount: Fen::new(get(r, "amount_fen")?),
+                    backpay: Fen::new(get(r, "backpay_fen")?),
+                    carried_from: get(r, "carried_from")?,
+                    account_masked: account.as_deref().map(pr::mask_account),
+                    status: PaymentStatus::parse(&status)
+                        .ok_or_else(|| corrupt("status", &status))?,
+                    reason: get(r, "result_reason")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn reserve_statement_impl(
+        &self,
+        actor: &Actor,
+        township: &DivisionCode,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<ReserveStatement> {
+        require_township(township)?;
+        actor.scope().require(township, "township")?;
+        let county = township.county_prefix();
+        let opening: i64 = sqlx::query_scalar(
+            "SELECT balance_fen FROM reserve_entries WHERE county_code = $1 \
+             AND township_code = $2 AND entry_date < $3 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(county)
+        .bind(township.as_str())
+        .bind(from)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .unwrap_or(0);
+        let rows = sqlx::query(
+            "SELECT id, kind, amount_fen, balance_fen, case_id, note, entry_date \
+             FROM reserve_entries WHERE county_code = $1 AND township_code = $2 \
+             AND entry_date >= $3 AND entry_date <= $4 ORDER BY id",
+        )
+        .bind(county)
+        .bind(township.as_str())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let entries: Vec<ReserveEntry> = rows
+            .iter()
+            .map(|r| {
+                let kind: String = get(r, "kind")?;
+                Ok(ReserveEntry {
+                    id: get(r, "id")?,
+                    township: township.clone(),
+                    kind: ReserveKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                    amount: Fen::new(get(r, "amount_fen")?),
+                    balance: Fen::new(get(r, "balance_fen")?),
+                    case_id: get(r, "case_id")?,
+                    note: get(r, "note")?,
+                    date: get(r, "entry_date")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let closing = entries.last().map_or(Fen::new(opening), |e| e.balance);
+        Ok(ReserveStatement {
+            township: township.clone(),
+            from,
+            to,
+            opening: Fen::new(opening),
+            entries,
+            closing,
+        })
+    }
+}
