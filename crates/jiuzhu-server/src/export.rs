@@ -26,7 +26,7 @@ use crate::workbench::{CaseListQuery, my_todo, village_names};
 const MAX_EXPORT_ROWS: usize = 200_000;
 
 /// The `.xlsx` download response. `name` is ASCII (the file name the browser saves).
-fn xlsx(sheets: &[Sheet], name: &str) -> Result<Response, WebError> {
+pub(crate) fn xlsx(sheets: &[Sheet], name: &str) -> Result<Response, WebError> {
     let bytes = jiuzhu_excel::workbook(sheets).map_err(|e| {
         tracing::error!(error = %e, "xlsx export failed");
         WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "导出失败，请稍后重试")

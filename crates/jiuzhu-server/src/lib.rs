@@ -17,6 +17,7 @@ mod docs;
 mod documents;
 mod error;
 mod export;
+mod funds;
 mod imports;
 mod public;
 mod session;
@@ -132,6 +133,12 @@ pub fn router(state: AppState) -> Router {
             get(documents::notice_list_page).post(documents::notice_list_submit),
         )
         .route("/profile", get(county::profile))
+        .route("/funds", get(funds::funds))
+        .route("/funds/payments.xlsx", get(funds::payments_xlsx))
+        .route("/funds/payment-file", get(funds::payment_file))
+        .route("/funds/returns", post(funds::returns))
+        .route("/funds/reconcile", post(funds::reconcile))
+        .route("/funds/{action}", post(funds::act))
         .route("/users", get(users::users).post(users::create))
         .route("/users/{id}/active", post(users::set_active))
         .route("/users/{id}/password", post(users::reset_password))

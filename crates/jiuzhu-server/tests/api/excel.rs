@@ -15,25 +15,7 @@ const HEADER: &str = "家庭编号,村(社区)代码,住址,姓名,身份证号�
 
 /// A multipart body with `csrf`, `mode` and `file`.
 fn multipart(csrf: &str, mode: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----jiuzhu-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, value) in [("csrf", csrf), ("mode", mode)] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    crate::helpers::multipart(&[("csrf", csrf), ("mode", mode)], file_name, bytes)
 }
 
 /// Uploads a file through the page and waits for the job's report page.

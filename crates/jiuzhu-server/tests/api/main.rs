@@ -7,6 +7,7 @@ mod cases;
 mod county;
 mod documents;
 mod excel;
+mod funds;
 mod health;
 mod helpers;
 mod households;

@@ -1,0 +1,243 @@
+//! 资金发放 pages: a 珙县 低保 approval becomes a roster line; the county generates the
+//! month's rosters, the township settles them, the county submits them, downloads the bank
+//! file, imports the bank's answers and reconciles with the finance ledger; a bad return file
+//! is refused whole with its line named.
+
+use reqwest::StatusCode;
+
+use crate::case_api::{
+    apply, approve, check_passed, decide, home_visit, review_approve, simple, staff, step, top_up,
+};
+use crate::helpers::{
+    GX_ADMIN, GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, hidden_field, register_household, spawn_app,
+    system,
+};
+
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let res = c.get(app.url(path)).send().await.expect("GET");
+    (res.status(), res.text().await.expect("body"))
+}
+
+async fn post_form(
+    c: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    csrf: &str,
+    key: &str,
+) -> (StatusCode, String) {
+    let res = c
+        .post(app.url(path))
+        .form(&[("csrf", csrf), ("key", key), ("month", "2026-10")])
+        .send()
+        .await
+        .expect("POST");
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    (status, location.unwrap_or(res.text().await.unwrap()))
+}
+
+async fn upload(
+    c: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    csrf: &str,
+    text: String,
+) -> (StatusCode, String) {
+    let (content_type, body) = crate::helpers::multipart(
+        &[("csrf", csrf), ("month", "2026-10")],
+        "file.csv",
+        text.as_bytes(),
+    );
+    let res = c
+        .post(app.url(path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    (res.status(), res.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_month_of_payments_from_roster_to_reconciliation() {
+    let app = spawn_app().await;
+    let household = register_household(&app.db, &system(), GX_OWN_VILLAGE).await;
+    let cw = staff(&app, GX_CASEWORKER).await;
+    let (id, _) = apply(
+        &app,
+        &cw,
+        "2026-10-12T09:00:00",
+        "dibao",
+        GX_OWN_VILLAGE,
+        household,
+        &[
+            "application_form",
+            "verification_authorization",
+            "integrity_statement",
+            "identity_documents",
+        ],
+    )
+    .await;
+    let assistant = staff(&app, "gongxian.assistant").await;
+    step(
+        &app,
+        &cw,
+        id,
+        "2026-10-12T10:00:00",
+        simple("request_check"),
+    )
+    .await;
+    step(
+        &app,
+        &staff(&app, "gongxian.verifier").await,
+        id,
+        "2026-10-13T10:00:00",
+        check_passed(),
+    )
+    .await;
+    step(
+        &app,
+        &cw,
+        id,
+        "2026-10-14T10:00:00",
+        home_visit(&[cw.id, assistant.id], "家庭收入低于当地低保标准"),
+    )
+    .await;
+    let reviewer = staff(&app, "gongxian.reviewer").await;
+    step(
+        &app,
+        &reviewer,
+        id,
+        "2026-10-15T10:00:00",
+        review_approve(30000),
+    )
+    .await;
+    step(&app, &cw, id, "2026-10-15T15:00:00", simple("post_notice")).await;
+    step(&app, &cw, id, "2026-10-23T09:00:00", simple("end_notice")).await;
+    let head = staff(&app, "gongxian.head").await;
+    step(
+        &app,
+        &head,
+        id,
+        "2026-10-23T15:00:00",
+        decide(approve(top_up("rural"), "2026-10-01")),
+    )
+    .await;
+    // The recipient's own account.
+    app.db
+        .store
+        .execute(
+            &jiuzhu_store::CommandContext::new(
+                app.actor(GX_CASEWORKER).await,
+                "test:account",
+                chrono::Utc::now(),
+            ),
+            jiuzhu_store::Command::SetBankAccount {
+                household_id: household,
+                account: "622202100000".to_string(),
+                holder: "张某测".to_string(),
+            },
+        )
+        .await
+        .expect("bank account");
+
+    let admin = app.logged_in(GX_ADMIN).await;
+    let (status, html) = page(&admin, &app, "/funds?month=2026-10").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("本月尚未生成花名册"), "{html}");
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    // A caseworker cannot generate; the county admin can.
+    let township = app.logged_in(GX_CASEWORKER).await;
+    let (_, t_html) = page(&township, &app, "/funds?month=2026-10").await;
+    let t_csrf = hidden_field(&t_html, "csrf").unwrap();
+    assert!(!t_html.contains("生成花名册</button>"));
+    let (status, _) = post_form(&township, &app, "/funds/generate_rosters", &t_csrf, "g0").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, location) = post_form(&admin, &app, "/funds/generate_rosters", &csrf, "g1").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let (_, html) = page(&admin, &app, &location).await;
+    assert!(html.contains("已生成花名册"));
+    assert!(html.contains("id=\"roster-total\">300.00<"), "{html}");
+    assert!(
+        html.contains("新增"),
+        "the diff shows the new household: {html}"
+    );
+    // Submitting before the township settled is refused with the store's reason.
+    let (status, body) = post_form(&admin, &app, "/funds/submit_rosters", &csrf, "s0").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("role=\"alert\""));
+    let (status, _) = post_form(&township, &app, "/funds/settle_rosters", &t_csrf, "m1").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = post_form(&admin, &app, "/funds/submit_rosters", &csrf, "s1").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = page(&admin, &app, "/funds?month=2026-10").await;
+    assert!(html.contains("已报送"), "{html}");
+    // A second generation of a submitted month is refused.
+    let (status, _) = post_form(&admin, &app, "/funds/generate_rosters", &csrf, "g2").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The bank's file: one line, the program named in the memo, the hash in the header.
+    let res = admin
+        .get(app.url("/funds/payment-file?month=2026-10&format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let sha = res.headers()["x-content-sha256"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let file = res.text().await.unwrap();
+    assert_eq!(jiuzhu_store::event::sha256_hex(file.as_bytes()), sha);
+    assert!(file.contains("622202100000"), "{file}");
+    assert!(file.contains("30000"));
+    assert!(file.contains("最低生活保障"), "{file}");
+    let payments = app
+        .db
+        .store
+        .payments(
+            &app.actor(GX_ADMIN).await,
+            "2026-10".parse().unwrap(),
+            &jiuzhu_domain::DivisionCode::parse("511526").unwrap(),
+            jiuzhu_store::PageRequest::new(1, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(payments.total, 1);
+    let pid = payments.items[0].id;
+
+    // A return naming an unknown payment: the whole file refused, the line named.
+    let bad = format!("payment_id,amount_fen,result,reason\n{pid},30000,paid,\n999999,100,paid,\n");
+    let (status, body) = upload(&admin, &app, "/funds/returns", &csrf, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("第3行"), "{body}");
+    let good = format!("payment_id,amount_fen,result,reason\n{pid},30000,paid,\n");
+    let (status, _) = upload(&admin, &app, "/funds/returns", &csrf, good).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // Reconciliation: a ledger with a wrong total is refused; a matching one is 100%.
+    let wrong = format!(
+        "payment_id,household_id,program,amount_fen\n{pid},{household},dibao,30000\n#total,1,29999\n"
+    );
+    let (status, body) = upload(&admin, &app, "/funds/reconcile", &csrf, wrong).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let ledger = format!(
+        "payment_id,household_id,program,amount_fen\n{pid},{household},dibao,30000\n#total,1,30000\n"
+    );
+    let (status, body) = upload(&admin, &app, "/funds/reconcile", &csrf, ledger).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("一致率 <strong>100.00%</strong>"), "{body}");
+
+    // The roster as Excel.
+    let res = admin
+        .get(app.url("/funds/payments.xlsx?month=2026-10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+    app.cleanup().await;
+}
