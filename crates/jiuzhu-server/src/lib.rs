@@ -111,6 +111,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/households/{id}", get(web::household))
         .route("/households/{id}/reveal", post(web::household_reveal))
+        .route(
+            "/households/{id}/bank-account",
+            post(web::household_account),
+        )
         .route("/public", get(public::index))
         .route("/public/notices", get(public::notices))
         .route("/public/notices.xlsx", get(export::public_notices))

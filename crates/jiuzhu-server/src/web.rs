@@ -425,7 +425,12 @@ struct HouseholdPage {
     /// The viewer's role may ask for the full identity numbers (recorded).
     may_reveal: bool,
     revealed: bool,
-    error: Option<&'static str>,
+    error: Option<String>,
+    /// 银行账户 (masked) and its holder, where set.
+    account: Option<(String, String)>,
+    /// The viewer may set the account (and the member names to choose the holder from).
+    may_set_account: bool,
+    member_names: Vec<String>,
 }
 
 /// The Chinese name of an event kind for the audit timeline.
@@ -437,6 +442,7 @@ pub(crate) fn event_kind_zh(kind: &str) -> &str {
         "account.user_created" => "新增用户",
         "account.user_deactivated" => "停用用户",
         "account.user_reactivated" => "启用用户",
+        "household.bank_account_set" => "设置银行账户",
         "account.password_changed" => "修改密码",
         "account.token_issued" => "签发API令牌",
         "account.login_succeeded" => "登录成功",
@@ -514,7 +520,7 @@ pub(crate) async fn household_reveal(
             &s,
             &id,
             false,
-            Some("请填写查看完整身份证号码的事由"),
+            Some("请填写查看完整身份证号码的事由".to_string()),
         )
         .await;
     }
@@ -541,12 +547,19 @@ pub(crate) async fn household_reveal(
                 &s,
                 &id,
                 false,
-                Some("您的岗位无需查看完整身份证号码"),
+                Some("您的岗位无需查看完整身份证号码".to_string()),
             )
             .await
         }
         Err(jiuzhu_store::StoreError::Invalid(_)) => {
-            household_page(&state, &s, &id, false, Some("事由过长或含有不允许的字符")).await
+            household_page(
+                &state,
+                &s,
+                &id,
+                false,
+                Some("事由过长或含有不允许的字符".to_string()),
+            )
+            .await
         }
         Err(jiuzhu_store::StoreError::NotFound(_)) => {
             Err(WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))
@@ -575,10 +588,15 @@ async fn household_page(
     s: &SessionUser,
     id: &str,
     reveal: bool,
-    error: Option<&'static str>,
+    error: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = s.actor();
     let h = household_or_404(state, &actor, id).await?;
+    let account = state
+        .store
+        .bank_account(&actor, h.id)
+        .await?
+        .map(|a| (a.account_masked, a.holder));
     let id = h.id;
     let events = state
         .store
@@ -621,7 +639,15 @@ async fn household_page(
             .collect(),
         may_reveal: s.user.role.may_view_id_numbers() && !reveal,
         revealed: reveal,
-        error,
+        error: error.clone(),
+        account,
+        may_set_account: matches!(
+            s.user.role,
+            jiuzhu_domain::Role::TownshipCaseworker
+                | jiuzhu_domain::Role::TownshipHead
+                | jiuzhu_domain::Role::CountyAdmin
+        ),
+        member_names: h.members.iter().map(|m| m.name.to_string()).collect(),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -629,4 +655,64 @@ async fn household_page(
         StatusCode::OK
     };
     Ok((status, render(&view)?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct AccountForm {
+    csrf: String,
+    key: String,
+    account: String,
+    holder: String,
+}
+
+/// `POST /households/{id}/bank-account`: 银行账户 for the household's payments (the holder
+/// must be a member: the recipient's own account). Recorded with the account's digest only.
+pub(crate) async fn household_account(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<String>,
+    f: Result<Form<AccountForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let f = form(f)?;
+    if !s.csrf_ok(&f.csrf) {
+        return Err(WebError::csrf());
+    }
+    let hid: i64 = id
+        .parse()
+        .map_err(|_| WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))?;
+    let key = if f.key.is_empty() {
+        new_secret().map_err(WebError::from)?
+    } else {
+        f.key
+    };
+    let ctx = jiuzhu_store::CommandContext::new(s.actor(), format!("web:{key}"), state.now());
+    let command = jiuzhu_store::Command::SetBankAccount {
+        household_id: hid,
+        account: f.account.trim().to_string(),
+        holder: f.holder.trim().to_string(),
+    };
+    match state.store.execute(&ctx, command).await {
+        Ok(_) => Ok(axum::response::Redirect::to(&format!("/households/{hid}")).into_response()),
+        Err(jiuzhu_store::StoreError::Case { message_zh, .. }) => {
+            household_page(&state, &s, &id, false, Some(message_zh)).await
+        }
+        Err(jiuzhu_store::StoreError::Forbidden(_)) => {
+            household_page(
+                &state,
+                &s,
+                &id,
+                false,
+                Some("您的岗位不能设置银行账户".to_string()),
+            )
+            .await
+        }
+        Err(jiuzhu_store::StoreError::Invalid(m)) => {
+            household_page(&state, &s, &id, false, Some(format!("未能保存：{m}"))).await
+        }
+        Err(jiuzhu_store::StoreError::NotFound(_)) => {
+            Err(WebError::new(StatusCode::NOT_FOUND, "未找到该家庭"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -126,23 +126,41 @@ async fn a_month_of_payments_from_roster_to_reconciliation() {
         decide(approve(top_up("rural"), "2026-10-01")),
     )
     .await;
-    // The recipient's own account.
-    app.db
-        .store
-        .execute(
-            &jiuzhu_store::CommandContext::new(
-                app.actor(GX_CASEWORKER).await,
-                "test:account",
-                chrono::Utc::now(),
-            ),
-            jiuzhu_store::Command::SetBankAccount {
-                household_id: household,
-                account: "622202100000".to_string(),
-                holder: "张某测".to_string(),
-            },
-        )
-        .await
-        .expect("bank account");
+    // The recipient's own account, from the household page: a card number failing its
+    // check digit is refused next to the form; a valid one is shown masked.
+    let web = app.logged_in(GX_CASEWORKER).await;
+    let (_, html) = page(&web, &app, &format!("/households/{household}")).await;
+    assert!(html.contains("尚未登记银行账户"), "{html}");
+    let web_csrf = hidden_field(&html, "csrf").unwrap();
+    let set = |account: &'static str| {
+        let web = web.clone();
+        let url = app.url(&format!("/households/{household}/bank-account"));
+        let csrf = web_csrf.clone();
+        async move {
+            web.post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("account", account),
+                    ("holder", "张某测"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = set("6222021000000001").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("role=\"alert\""), "{body}");
+    assert!(
+        !body.contains("6222021000000001"),
+        "the typed number is not echoed"
+    );
+    let res = set("622202100000").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&web, &app, &format!("/households/{household}")).await;
+    assert!(!html.contains("622202100000"), "shown masked only");
+    assert!(html.contains("设置银行账户"), "the timeline records it");
 
     let admin = app.logged_in(GX_ADMIN).await;
     let (status, html) = page(&admin, &app, "/funds?month=2026-10").await;
