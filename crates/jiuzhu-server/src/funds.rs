@@ -575,3 +575,192 @@ pub(crate) async fn payments_xlsx(
     };
     crate::export::xlsx(&[sheet], &format!("roster-{}", month.compact()))
 }
+
+// ---- 备用金 (reserve fund) ---------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ReserveQuery {
+    township: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+struct ReserveRow {
+    date: String,
+    kind: &'static str,
+    amount: String,
+    balance: String,
+    case_id: Option<i64>,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "reserve.html")]
+struct ReservePage {
+    nav: Option<Nav>,
+    townships: Vec<(String, String)>,
+    township: Option<(String, String)>,
+    from: String,
+    to: String,
+    opening: String,
+    closing: String,
+    rows: Vec<ReserveRow>,
+    /// County admin / finance: allocation and replenishment.
+    county_forms: bool,
+    /// Township caseworker / head: spending on a 临时救助 case.
+    township_form: bool,
+    key: String,
+    error: Option<String>,
+}
+
+fn kind_zh(k: payroll::ReserveKind) -> &'static str {
+    match k {
+        payroll::ReserveKind::Allocation => "县级核拨",
+        payroll::ReserveKind::Spending => "临时救助支出",
+        payroll::ReserveKind::Replenishment => "补充",
+    }
+}
+
+async fn reserve_page(
+    state: &AppState,
+    s: &SessionUser,
+    q: ReserveQuery,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let actor = s.actor();
+    let today = state.local_now().date();
+    let parse_date = |raw: Option<&str>, default: chrono::NaiveDate| {
+        raw.map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+            .unwrap_or(Ok(default))
+            .map_err(|_| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "日期格式应为 YYYY-MM-DD"))
+    };
+    let from = parse_date(q.from.as_deref(), Month::of(today).first_day())?;
+    let to = parse_date(q.to.as_deref(), today)?;
+    let townships: Vec<(String, String)> = match township_of(s) {
+        Some(_) => Vec::new(),
+        None => state
+            .store
+            .divisions(&actor, Some(&s.user.division))
+            .await?
+            .into_iter()
+            .filter(|d| d.code.level() == DivisionLevel::Township)
+            .map(|d| (d.code.to_string(), d.name))
+            .collect(),
+    };
+    let township = township_of(s).or_else(|| {
+        q.township
+            .as_deref()
+            .and_then(|t| DivisionCode::parse(t).ok())
+            .filter(|t| townships.iter().any(|(c, _)| c == t.as_str()))
+    });
+    let (shown, opening, closing, rows) = match &township {
+        Some(t) => {
+            let st = match state.store.reserve_statement(&actor, t, from, to).await {
+                Ok(st) => st,
+                Err(e) => return Err(e.into()),
+            };
+            let name = division_names(state, vec![t])
+                .await
+                .remove(t.as_str())
+                .unwrap_or_else(|| t.to_string());
+            (
+                Some((t.to_string(), name)),
+                yuan(st.opening),
+                yuan(st.closing),
+                st.entries
+                    .iter()
+                    .map(|e| ReserveRow {
+                        date: e.date.to_string(),
+                        kind: kind_zh(e.kind),
+                        amount: yuan(e.amount),
+                        balance: yuan(e.balance),
+                        case_id: e.case_id,
+                        note: e.note.clone(),
+                    })
+                    .collect(),
+            )
+        }
+        None => (None, String::new(), String::new(), Vec::new()),
+    };
+    let view = ReservePage {
+        nav: Nav::of(s),
+        townships,
+        county_forms: is_county_funds(s.user.role) && county_of(s).is_some() && shown.is_some(),
+        township_form: is_township_funds(s.user.role) && township_of(s).is_some(),
+        township: shown,
+        from: from.to_string(),
+        to: to.to_string(),
+        opening,
+        closing,
+        rows,
+        key: jiuzhu_store::auth::new_secret()?,
+        error,
+    };
+    let status = if view.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(view.render()?)).into_response())
+}
+
+/// `GET /funds/reserve?township=&from=&to=`: 备用金对账单.
+pub(crate) async fn reserve(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Query(q): Query<ReserveQuery>,
+) -> Result<Response, WebError> {
+    reserve_page(&state, &s, q, None).await
+}
+
+/// `POST /funds/reserve`: a movement of a township's reserve fund.
+pub(crate) async fn reserve_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let f = FormData::parse(&body);
+    if !s.csrf_ok(&f.one("csrf")) {
+        return Err(WebError::csrf());
+    }
+    let township_raw = f.one("township");
+    let again = ReserveQuery {
+        township: Some(township_raw.clone()),
+        from: None,
+        to: None,
+    };
+    let kind = payroll::ReserveKind::parse(&f.one("kind"));
+    let amount = jiuzhu_domain::Fen::parse_yuan(&f.one("amount_yuan")).ok();
+    let case_id = match f.one("case_id").trim() {
+        "" => Ok(None),
+        c => c.parse::<i64>().map(Some),
+    };
+    let township = township_of(&s).or_else(|| DivisionCode::parse(&township_raw).ok());
+    let (Some(kind), Some(amount), Ok(case_id), Some(township)) = (kind, amount, case_id, township)
+    else {
+        return reserve_page(
+            &state,
+            &s,
+            again,
+            Some("请填写金额（元）；支出须填写临时救助案件编号（数字）".to_string()),
+        )
+        .await;
+    };
+    let ctx = CommandContext::new(s.actor(), format!("web:{}", f.one("key")), state.now());
+    let command = Command::ReserveMovement(payroll::NewReserveMovement {
+        township: township.clone(),
+        kind,
+        amount,
+        case_id,
+        note: f.one("note").trim().to_string(),
+    });
+    match state.store.execute(&ctx, command).await {
+        Ok(_) => Ok(Redirect::to(&format!("/funds/reserve?township={township}")).into_response()),
+        Err(e) => match refusal(&e) {
+            Some(m) => reserve_page(&state, &s, again, Some(m)).await,
+            None => Err(e.into()),
+        },
+    }
+}

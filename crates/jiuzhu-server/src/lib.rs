@@ -142,6 +142,10 @@ pub fn router(state: AppState) -> Router {
         .route("/funds/payment-file", get(funds::payment_file))
         .route("/funds/returns", post(funds::returns))
         .route("/funds/reconcile", post(funds::reconcile))
+        .route(
+            "/funds/reserve",
+            get(funds::reserve).post(funds::reserve_submit),
+        )
         .route("/funds/{action}", post(funds::act))
         .route("/users", get(users::users).post(users::create))
         .route("/users/{id}/active", post(users::set_active))

@@ -259,3 +259,83 @@ async fn a_month_of_payments_from_roster_to_reconciliation() {
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_townships_reserve_fund_never_goes_negative() {
+    use crate::case_api::open;
+    let app = spawn_app().await;
+    let cw = staff(&app, GX_CASEWORKER).await;
+    let household = register_household(&app.db, &system(), GX_OWN_VILLAGE).await;
+    let opened = open(
+        &app,
+        &cw,
+        "2026-10-20T20:00:00",
+        serde_json::json!({
+            "type": "report_emergency",
+            "case": { "program": "linshi", "village": GX_OWN_VILLAGE, "household_id": household, "origin": "discovered" },
+            "summary": "住房失火，家中无处居住",
+        }),
+    )
+    .await
+    .ok("report");
+    let case_id = opened["case_id"].as_i64().unwrap().to_string();
+
+    let admin = app.logged_in(GX_ADMIN).await;
+    let (status, html) = page(&admin, &app, "/funds/reserve?township=511526100000").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let key = hidden_field(&html, "key").unwrap();
+    let res = admin
+        .post(app.url("/funds/reserve"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("key", key.as_str()),
+            ("township", "511526100000"),
+            ("kind", "allocation"),
+            ("amount_yuan", "5000"),
+            ("note", "2026年度核拨"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let web = app.logged_in(GX_CASEWORKER).await;
+    let (_, html) = page(&web, &app, "/funds/reserve").await;
+    assert!(html.contains("id=\"reserve-closing\">5,000.00<"), "{html}");
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let spend = |amount: &'static str, key: &'static str| {
+        let web = web.clone();
+        let url = app.url("/funds/reserve");
+        let csrf = csrf.clone();
+        let case_id = case_id.clone();
+        async move {
+            web.post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("key", key),
+                    ("township", "511526100000"),
+                    ("kind", "spending"),
+                    ("amount_yuan", amount),
+                    ("case_id", case_id.as_str()),
+                    ("note", "先行救助"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = spend("6000", "k1").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an overdraft"
+    );
+    assert!(res.text().await.unwrap().contains("role=\"alert\""));
+    let res = spend("2000", "k2").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&web, &app, "/funds/reserve").await;
+    assert!(html.contains("id=\"reserve-closing\">3,000.00<"), "{html}");
+    assert!(html.contains("临时救助支出"));
+    app.cleanup().await;
+}
