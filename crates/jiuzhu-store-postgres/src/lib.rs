@@ -28,6 +28,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "public_reports",
         include_str!("../migrations/0006_public_reports.sql"),
     ),
+    // 7 and 8 are reserved for other work in progress.
+    (
+        9,
+        "supervision",
+        include_str!("../migrations/0009_supervision.sql"),
+    ),
 ];
 
 /// Writers run concurrently under READ COMMITTED; row locks order them.
@@ -65,6 +71,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 }
 
 include!("../../jiuzhu-store/sql/store.rs");
+include!("../../jiuzhu-store/sql/supervision.rs");
 
 /// Connects to and migrates a PostgreSQL database. `search_path` (for example one schema
 /// per test run) can be given as `?options=-c%20search_path%3Dname`, or with

@@ -32,6 +32,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "public_reports",
         include_str!("../migrations/0006_public_reports.sql"),
     ),
+    // 7 and 8 are reserved for other work in progress.
+    (
+        9,
+        "supervision",
+        include_str!("../migrations/0009_supervision.sql"),
+    ),
 ];
 
 /// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start
@@ -68,6 +74,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 }
 
 include!("../../jiuzhu-store/sql/store.rs");
+include!("../../jiuzhu-store/sql/supervision.rs");
 
 /// Opens (creating if missing, unless `mode=ro`) and migrates a SQLite database.
 /// `url` is `sqlite://PATH` or `sqlite:PATH`, with sqlx's options such as `?mode=ro`.

@@ -665,6 +665,7 @@ impl SqlStore {
                 household_id,
                 reason,
             } => Self::view_id_numbers(tx, ctx, household_id, reason).await,
+            Command::Supervision(c) => Self::supervision_command(tx, ctx, rules, c, locked).await,
         }
     }
 
@@ -897,11 +898,17 @@ impl SqlStore {
         }
         let mut names = Vec::with_capacity(events.len());
         let mut new_events = Vec::with_capacity(events.len());
+        let mut filed = Vec::new();
         for e in &events {
             names.push(e.body.name().to_string());
             let payload = serde_json::to_value(e).map_err(|e| corrupt("case event", e))?;
             new_events.push(NewEvent::new(e.body.name(), format!("case:{id}"), payload));
+            // 备案: a township's decision is filed with the county in this transaction.
+            if let Some(f) = Self::file_township_decision(tx, &county, &next, e, ctx.now).await? {
+                filed.push(f);
+            }
         }
+        new_events.extend(filed);
         Ok((
             county,
             CommandOutcome::CaseRecorded {
@@ -2405,6 +2412,11 @@ impl Store for SqlStore {
                     return Err(StoreError::NotFound(format!("report {id}")));
                 }
             }
+            "filing" | "spot_check" | "rectification" | "complaint" | "dishonesty" => {
+                if !self.supervision_subject_visible(actor, kind, id).await? {
+                    return Err(StoreError::NotFound(format!("{kind} {id}")));
+                }
+            }
             "grant" => {
                 let visible = self.grants(actor, None, None).await?;
                 if !visible.iter().any(|g| g.id == id) {
@@ -2463,6 +2475,57 @@ impl Store for SqlStore {
         }
         tx.rollback().await.map_err(db_err)?;
         Ok(report)
+    }
+
+    async fn filings(&self, actor: &Actor, filter: &FilingFilter) -> Result<Vec<Filing>> {
+        self.filings_impl(actor, filter).await
+    }
+
+    async fn spot_check_draws(
+        &self,
+        actor: &Actor,
+        county: Option<&DivisionCode>,
+    ) -> Result<Vec<SpotCheckDraw>> {
+        self.spot_check_draws_impl(actor, county).await
+    }
+
+    async fn spot_checks(&self, actor: &Actor, draw_id: Option<i64>) -> Result<Vec<SpotCheckItem>> {
+        self.spot_checks_impl(actor, draw_id).await
+    }
+
+    async fn spot_check_feedback(&self, actor: &Actor) -> Result<Vec<SpotCheckFeedback>> {
+        self.spot_check_feedback_impl(actor).await
+    }
+
+    async fn rectifications(
+        &self,
+        actor: &Actor,
+        filter: &RectificationFilter,
+    ) -> Result<Vec<Rectification>> {
+        self.rectifications_impl(actor, filter).await
+    }
+
+    async fn complaints(&self, actor: &Actor, open_only: bool) -> Result<Vec<Complaint>> {
+        self.complaints_impl(actor, open_only).await
+    }
+
+    async fn complaint_stats(&self, actor: &Actor) -> Result<Vec<ComplaintStat>> {
+        self.complaint_stats_impl(actor).await
+    }
+
+    async fn dishonesty_records(&self, actor: &Actor) -> Result<Vec<DishonestyRecord>> {
+        self.dishonesty_records_impl(actor).await
+    }
+
+    async fn supervision_summary(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        period: Month,
+        today: NaiveDate,
+    ) -> Result<Vec<TownshipSupervision>> {
+        self.supervision_summary_impl(actor, within, period, today)
+            .await
     }
 
     async fn import_households(
@@ -2962,7 +3025,16 @@ impl SqlStore {
                 "counties": counties,
             }),
         );
-        Self::append(&mut tx, &ctx.actor, ctx.now, &key, &chain, vec![summary], None).await?;
+        Self::append(
+            &mut tx,
+            &ctx.actor,
+            ctx.now,
+            &key,
+            &chain,
+            vec![summary],
+            None,
+        )
+        .await?;
         let outcome = CommandOutcome::HouseholdsImported {
             sha256: report.sha256.clone(),
             mode: report.mode,

@@ -92,6 +92,9 @@ pub enum Command {
     /// 查看完整身份证号 a staff member looks at a household's full identity numbers, with
     /// the reason; recorded before anything is shown.
     ViewIdNumbers { household_id: i64, reason: String },
+    /// 监督 county supervision: filing review, spot checks, rectification, complaints,
+    /// dishonesty records (see [`crate::supervision`]).
+    Supervision(crate::supervision::SupervisionCommand),
 }
 
 impl Command {
@@ -108,6 +111,7 @@ impl Command {
             Command::SubmitPublicReport(_) => "submit_public_report",
             Command::AnswerPublicReport { .. } => "answer_public_report",
             Command::ViewIdNumbers { .. } => "view_id_numbers",
+            Command::Supervision(c) => c.name(),
         }
     }
 
@@ -172,6 +176,23 @@ pub enum CommandOutcome {
     },
     IdNumbersViewed {
         household_id: i64,
+    },
+    /// 抽查 a sample was drawn: the draw's id and the sampled case numbers, in order.
+    SampleDrawn {
+        draw_id: i64,
+        county: String,
+        period: String,
+        /// Decimal (a `u64` does not fit every JSON reader's integers).
+        seed: String,
+        method: String,
+        candidates: u64,
+        case_numbers: Vec<String>,
+    },
+    /// Any other supervision command: the record it wrote (`filing:3`, `rectification:2`,
+    /// `complaint:5`, `dishonesty:1`, `spot_check:4`) and its due date where it has one.
+    SupervisionRecorded {
+        subject: String,
+        due_date: Option<NaiveDate>,
     },
 }
 
