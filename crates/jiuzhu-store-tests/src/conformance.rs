@@ -14,6 +14,9 @@ use jiuzhu_store::{
 
 use crate::TestDb;
 
+mod supervision;
+pub use supervision::*;
+
 fn code(s: &str) -> DivisionCode {
     DivisionCode::parse(s).expect("valid test code")
 }
