@@ -19,6 +19,7 @@ mod calendar_cmd;
 mod delegation_cmd;
 mod import_cmd;
 mod profile_cmd;
+mod supervise_cmd;
 
 /// The embedded default database when neither --db nor JIUZHU_DATABASE_URL is given.
 const DEFAULT_DB: &str = "sqlite://jiuzhu.db";
@@ -121,6 +122,9 @@ refused) and load the jurisdiction table: the built-in data/divisions.csv, or --
     /// Import households and members from .xlsx or .csv (批量导入).
     #[command(subcommand)]
     Import(import_cmd::ImportCmd),
+    /// County supervision (监督): draw the month's spot-check sample.
+    #[command(subcommand)]
+    Supervise(supervise_cmd::SuperviseCmd),
 }
 
 #[derive(Subcommand)]
@@ -316,6 +320,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Delegation(cmd) => delegation_cmd::run(cmd).await,
         Cmd::Bench(cmd) => bench_cmd::run(cmd).await,
         Cmd::Import(cmd) => import_cmd::run(cmd).await,
+        Cmd::Supervise(cmd) => supervise_cmd::run(cmd).await,
         Cmd::Calendar(cmd) => Ok(calendar_cmd::run_calendar(cmd)),
         Cmd::Id(cmd) => Ok(calendar_cmd::run_id(cmd)),
         Cmd::Profile(cmd) => Ok(profile_cmd::run_profile(cmd)),

@@ -427,8 +427,3 @@ pub fn message_zh(code: &str) -> &'static str {
 
 /// The refusal codes that are about who may act (the API answers 403 for these).
 pub const SUPERVISION_PERMISSION_CODES: &[&str] = &["supervision.wrong_role"];
-
-/// The Month of a period string, for records read back.
-pub fn parse_month(s: &str) -> Option<Month> {
-    s.parse().ok()
-}

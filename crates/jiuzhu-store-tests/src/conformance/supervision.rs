@@ -15,8 +15,8 @@ use jiuzhu_store::{
 };
 
 use super::{
-    GONGQUAN, GONGQUAN_VILLAGE, XUNCHANG, XUNCHANG_VILLAGE, account, at, code,
-    date, event_count, grant, household, load, register, run_case, system, user_id,
+    GONGQUAN, GONGQUAN_VILLAGE, XUNCHANG, XUNCHANG_VILLAGE, account, at, code, date, event_count,
+    grant, household, load, register, run_case, system, user_id,
 };
 use crate::TestDb;
 
@@ -242,7 +242,10 @@ pub async fn supervision_fixture(db: &TestDb) -> SupervisionOffice {
         decider: &xc_head,
     };
     let mut township_cases = Vec::new();
-    for (i, approve) in [true, false, true, true, false, true].into_iter().enumerate() {
+    for (i, approve) in [true, false, true, true, false, true]
+        .into_iter()
+        .enumerate()
+    {
         let (id, number) =
             decided_case(db, &xc, XUNCHANG_VILLAGE, &format!("xc{i}"), approve).await;
         township_cases.push((id, number, approve));
@@ -292,12 +295,22 @@ pub async fn township_decisions_are_filed_for_review(db: &TestDb) {
     let filed: Vec<i64> = all.iter().map(|f| f.case_id).collect();
     let expected: Vec<i64> = o.township_cases.iter().map(|c| c.0).collect();
     assert_eq!(filed, expected, "every township decision, in order");
-    assert!(!filed.contains(&o.county_case), "county decisions are not filed");
+    assert!(
+        !filed.contains(&o.county_case),
+        "county decisions are not filed"
+    );
     for (f, (_, number, approved)) in all.iter().zip(&o.township_cases) {
         assert_eq!(&f.case_number, number);
         assert_eq!(f.approved, *approved);
         assert_eq!(f.township, code(XUNCHANG));
-        assert_eq!(f.decided_on, date(if *approved { "2023-03-16" } else { "2023-03-09" }));
+        assert_eq!(
+            f.decided_on,
+            date(if *approved {
+                "2023-03-16"
+            } else {
+                "2023-03-09"
+            })
+        );
         assert_eq!(
             f.amount,
             approved.then(|| Fen::from_yuan(300).unwrap()),
@@ -446,13 +459,25 @@ pub async fn spot_check_draws_are_reproducible_recorded_and_not_repeated(db: &Te
     let store = db.store.as_ref();
     assert!(store.spot_checks(&o.xc_cw, None).await.unwrap().is_empty());
     // Not before the month is over; not by a township; not for another county.
-    let err = run(store, &o.supervisor, "d-early", "2023-03-31 18:00", draw_cmd(42, None))
-        .await
-        .unwrap_err();
+    let err = run(
+        store,
+        &o.supervisor,
+        "d-early",
+        "2023-03-31 18:00",
+        draw_cmd(42, None),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.period_not_over");
-    let err = run(store, &o.xc_head, "d-head", "2023-04-03 09:00", draw_cmd(42, None))
-        .await
-        .unwrap_err();
+    let err = run(
+        store,
+        &o.xc_head,
+        "d-head",
+        "2023-04-03 09:00",
+        draw_cmd(42, None),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.wrong_role");
     let err = run(
         store,
@@ -471,9 +496,15 @@ pub async fn spot_check_draws_are_reproducible_recorded_and_not_repeated(db: &Te
         method,
         seed,
         ..
-    } = run(store, &o.supervisor, "d-1", "2023-04-03 09:00", draw_cmd(42, None))
-        .await
-        .expect("draw")
+    } = run(
+        store,
+        &o.supervisor,
+        "d-1",
+        "2023-04-03 09:00",
+        draw_cmd(42, None),
+    )
+    .await
+    .expect("draw")
     else {
         panic!("expected a draw")
     };
@@ -501,7 +532,10 @@ pub async fn spot_check_draws_are_reproducible_recorded_and_not_repeated(db: &Te
             approved: *a,
         })
         .collect();
-    assert_eq!(sup::draw(&candidates, 42, |_| 30).case_numbers, case_numbers);
+    assert_eq!(
+        sup::draw(&candidates, 42, |_| 30).case_numbers,
+        case_numbers
+    );
     // The draw is in the log with its seed, method, candidates and sample.
     let events = store
         .events_for(&o.supervisor, &format!("spot_check:{draw_id}"))
@@ -522,20 +556,40 @@ pub async fn spot_check_draws_are_reproducible_recorded_and_not_repeated(db: &Te
     assert_eq!(draws[0].seed, 42);
     // A second draw is refused and records nothing; a re-draw needs a reason.
     let before = event_count(db).await;
-    let err = run(store, &o.supervisor, "d-2", "2023-04-03 10:00", draw_cmd(7, None))
-        .await
-        .unwrap_err();
+    let err = run(
+        store,
+        &o.supervisor,
+        "d-2",
+        "2023-04-03 10:00",
+        draw_cmd(7, None),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.sample_exists");
     assert_eq!(event_count(db).await, before);
     // Townships see their own sampled cases only, and never the draw itself.
     let mine = store.spot_checks(&o.xc_cw, None).await.unwrap();
     assert_eq!(
-        mine.iter().map(|i| i.case_number.clone()).collect::<Vec<_>>(),
+        mine.iter()
+            .map(|i| i.case_number.clone())
+            .collect::<Vec<_>>(),
         case_numbers
     );
     assert!(store.spot_checks(&o.gq_cw, None).await.unwrap().is_empty());
-    assert!(store.spot_checks(&o.lw_supervisor, None).await.unwrap().is_empty());
-    assert!(store.spot_check_draws(&o.xc_head, None).await.unwrap().is_empty());
+    assert!(
+        store
+            .spot_checks(&o.lw_supervisor, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .spot_check_draws(&o.xc_head, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
         store
             .events_for(&o.xc_head, &format!("spot_check:{draw_id}"))
@@ -630,26 +684,59 @@ pub async fn spot_check_draws_are_reproducible_recorded_and_not_repeated(db: &Te
     let checked: Vec<_> = mine.iter().filter_map(|i| i.check.as_ref()).collect();
     assert_eq!(checked.len(), 2);
     assert!(checked.iter().any(|c| c.repeat_visit.is_some()
-        && matches!(&c.result, SpotCheckResult::ProblemFound { decision_wrong: true, .. })));
+        && matches!(
+            &c.result,
+            SpotCheckResult::ProblemFound {
+                decision_wrong: true,
+                ..
+            }
+        )));
     // 抽查意见书 to the sampled township (once), not to one without sampled cases.
     let feedback = |township: &str| SupervisionCommand::SendSpotCheckFeedback {
         draw_id,
         township: code(township),
         text: "抽查3件，发现问题1件，请于10个工作日内整改".into(),
     };
-    let err = run(store, &o.supervisor, "f-gq", "2023-04-11 09:00", feedback(GONGQUAN))
-        .await
-        .unwrap_err();
+    let err = run(
+        store,
+        &o.supervisor,
+        "f-gq",
+        "2023-04-11 09:00",
+        feedback(GONGQUAN),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.township_not_in_draw");
-    run(store, &o.supervisor, "f-xc", "2023-04-11 09:00", feedback(XUNCHANG))
-        .await
-        .expect("feedback");
-    let err = run(store, &o.supervisor, "f-xc2", "2023-04-11 10:00", feedback(XUNCHANG))
-        .await
-        .unwrap_err();
+    run(
+        store,
+        &o.supervisor,
+        "f-xc",
+        "2023-04-11 09:00",
+        feedback(XUNCHANG),
+    )
+    .await
+    .expect("feedback");
+    let err = run(
+        store,
+        &o.supervisor,
+        "f-xc2",
+        "2023-04-11 10:00",
+        feedback(XUNCHANG),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.feedback_exists");
-    assert_eq!(store.spot_check_feedback(&o.xc_head).await.unwrap().len(), 1);
-    assert!(store.spot_check_feedback(&o.gq_cw).await.unwrap().is_empty());
+    assert_eq!(
+        store.spot_check_feedback(&o.xc_head).await.unwrap().len(),
+        1
+    );
+    assert!(
+        store
+            .spot_check_feedback(&o.gq_cw)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A documented re-draw supersedes the first draw (both stay in the log).
     let err = run(
         store,
@@ -703,14 +790,21 @@ pub async fn spot_check_draws_are_reproducible_recorded_and_not_repeated(db: &Te
 /// Draws and checks a sample and returns (draw id, the case checked with a wrong decision).
 async fn draw_and_find_a_problem(db: &TestDb, o: &SupervisionOffice) -> (i64, i64) {
     let store = db.store.as_ref();
-    let CommandOutcome::SampleDrawn { draw_id, .. } =
-        run(store, &o.supervisor, "p-draw", "2023-04-03 09:00", draw_cmd(42, None))
-            .await
-            .expect("draw")
-    else {
+    let CommandOutcome::SampleDrawn { draw_id, .. } = run(
+        store,
+        &o.supervisor,
+        "p-draw",
+        "2023-04-03 09:00",
+        draw_cmd(42, None),
+    )
+    .await
+    .expect("draw") else {
         panic!("expected a draw")
     };
-    let items = store.spot_checks(&o.supervisor, Some(draw_id)).await.unwrap();
+    let items = store
+        .spot_checks(&o.supervisor, Some(draw_id))
+        .await
+        .unwrap();
     run(
         store,
         &o.supervisor,
@@ -751,7 +845,10 @@ pub async fn rectification_needs_a_response_and_overdue_orders_are_listed(db: &T
     let o = supervision_fixture(db).await;
     let store = db.store.as_ref();
     let (draw_id, wrong_case) = draw_and_find_a_problem(db, &o).await;
-    let items = store.spot_checks(&o.supervisor, Some(draw_id)).await.unwrap();
+    let items = store
+        .spot_checks(&o.supervisor, Some(draw_id))
+        .await
+        .unwrap();
     let order = |finding| SupervisionCommand::OrderRectification {
         finding,
         requirement: "重新核算家庭收入，依法纠正认定结论".into(),
@@ -795,7 +892,10 @@ pub async fn rectification_needs_a_response_and_overdue_orders_are_listed(db: &T
         .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].case_id, Some(wrong_case));
-    assert!(listed[0].decision_wrong, "the finding says the decision was wrong");
+    assert!(
+        listed[0].decision_wrong,
+        "the finding says the decision was wrong"
+    );
     assert_eq!(listed[0].status, RectificationStatus::Open);
     assert!(
         store
@@ -807,55 +907,114 @@ pub async fn rectification_needs_a_response_and_overdue_orders_are_listed(db: &T
     let conclude = |accept: bool| SupervisionCommand::ConcludeRectification {
         rectification_id: rect,
         accept,
-        opinion: if accept { "整改到位，予以销号" } else { "整改不到位，退回" }.into(),
+        opinion: if accept {
+            "整改到位，予以销号"
+        } else {
+            "整改不到位，退回"
+        }
+        .into(),
     };
     let respond = |text: &str| SupervisionCommand::RespondRectification {
         rectification_id: rect,
         response: text.into(),
     };
     // No closing (nor rejecting) before the township's response.
-    let err = run(store, &o.supervisor, "r-close0", "2023-04-04 09:00", conclude(true))
-        .await
-        .unwrap_err();
+    let err = run(
+        store,
+        &o.supervisor,
+        "r-close0",
+        "2023-04-04 09:00",
+        conclude(true),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.rectification_no_response");
     // Another township cannot see it; the county cannot answer for the township.
     let err = run(store, &o.gq_cw, "r-gq", "2023-04-04 09:00", respond("代答"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
-    let err = run(store, &o.supervisor, "r-sup", "2023-04-04 09:00", respond("代答"))
-        .await
-        .unwrap_err();
+    let err = run(
+        store,
+        &o.supervisor,
+        "r-sup",
+        "2023-04-04 09:00",
+        respond("代答"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.wrong_role");
-    run(store, &o.xc_head, "r-resp1", "2023-04-06 09:00", respond("已重新入户核实"))
-        .await
-        .expect("respond");
-    let err = run(store, &o.xc_cw, "r-resp1b", "2023-04-06 10:00", respond("补充"))
-        .await
-        .unwrap_err();
+    run(
+        store,
+        &o.xc_head,
+        "r-resp1",
+        "2023-04-06 09:00",
+        respond("已重新入户核实"),
+    )
+    .await
+    .expect("respond");
+    let err = run(
+        store,
+        &o.xc_cw,
+        "r-resp1b",
+        "2023-04-06 10:00",
+        respond("补充"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.rectification_responded");
-    run(store, &o.supervisor, "r-reject", "2023-04-07 09:00", conclude(false))
-        .await
-        .expect("reject");
+    run(
+        store,
+        &o.supervisor,
+        "r-reject",
+        "2023-04-07 09:00",
+        conclude(false),
+    )
+    .await
+    .expect("reject");
     let r = &store
         .rectifications(&o.supervisor, &RectificationFilter::default())
         .await
         .unwrap()[0];
     assert_eq!(r.status, RectificationStatus::Open);
     assert_eq!(r.rejections, 1);
-    let err = run(store, &o.supervisor, "r-close1", "2023-04-07 10:00", conclude(true))
-        .await
-        .unwrap_err();
+    let err = run(
+        store,
+        &o.supervisor,
+        "r-close1",
+        "2023-04-07 10:00",
+        conclude(true),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.rectification_no_response");
-    run(store, &o.xc_head, "r-resp2", "2023-04-10 09:00", respond("已依法纠正并追回多发资金"))
-        .await
-        .expect("respond again");
-    run(store, &o.supervisor, "r-accept", "2023-04-10 15:00", conclude(true))
-        .await
-        .expect("accept");
-    let err = run(store, &o.xc_head, "r-resp3", "2023-04-11 09:00", respond("再报"))
-        .await
-        .unwrap_err();
+    run(
+        store,
+        &o.xc_head,
+        "r-resp2",
+        "2023-04-10 09:00",
+        respond("已依法纠正并追回多发资金"),
+    )
+    .await
+    .expect("respond again");
+    run(
+        store,
+        &o.supervisor,
+        "r-accept",
+        "2023-04-10 15:00",
+        conclude(true),
+    )
+    .await
+    .expect("accept");
+    let err = run(
+        store,
+        &o.xc_head,
+        "r-resp3",
+        "2023-04-11 09:00",
+        respond("再报"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sup_code(&err), "supervision.rectification_closed");
     let events = store
         .events_for(&o.xc_head, &format!("rectification:{rect}"))
@@ -918,7 +1077,10 @@ pub async fn rectification_needs_a_response_and_overdue_orders_are_listed(db: &T
                 .collect::<Vec<_>>()
         }
     };
-    assert!(overdue(&o.supervisor, "2023-04-11").await.is_empty(), "due that day");
+    assert!(
+        overdue(&o.supervisor, "2023-04-11").await.is_empty(),
+        "due that day"
+    );
     assert_eq!(overdue(&o.supervisor, "2023-04-12").await, vec![second]);
     assert_eq!(overdue(&o.xc_head, "2023-04-20").await, vec![second]);
     assert!(overdue(&o.gq_cw, "2023-04-20").await.is_empty());
@@ -1006,9 +1168,18 @@ pub async fn complaints_are_routed_with_an_answer_deadline(db: &TestDb) {
     assert_eq!(theirs[0].channel, ComplaintChannel::Hotline);
     let county = store.complaints(&o.supervisor, true).await.unwrap();
     assert_eq!(county.len(), 2);
-    assert_eq!(county.iter().find(|c| c.id == k2).unwrap().handler, code("511526"));
+    assert_eq!(
+        county.iter().find(|c| c.id == k2).unwrap().handler,
+        code("511526")
+    );
     assert!(store.complaints(&o.gq_cw, false).await.unwrap().is_empty());
-    assert!(store.complaints(&o.lw_supervisor, false).await.unwrap().is_empty());
+    assert!(
+        store
+            .complaints(&o.lw_supervisor, false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let answer = |id, outcome| SupervisionCommand::AnswerComplaint {
         complaint_id: id,
         outcome,
@@ -1072,7 +1243,9 @@ pub async fn complaints_are_routed_with_an_answer_deadline(db: &TestDb) {
     let count = |channel, township: &str, answered| {
         stats
             .iter()
-            .find(|s| s.channel == channel && s.township == code(township) && s.answered == answered)
+            .find(|s| {
+                s.channel == channel && s.township == code(township) && s.answered == answered
+            })
             .map_or(0, |s| s.count)
     };
     assert_eq!(count(ComplaintChannel::Hotline, XUNCHANG, true), 1);
@@ -1130,9 +1303,11 @@ pub async fn dishonesty_records_need_the_profile_and_stay_with_county_staff(db: 
         .find(|(n, _)| n.ends_with("511526-gongxian.toml"))
         .expect("built-in 珙县 profile");
     assert!(!gongxian.1.contains("dishonesty_record"));
-    gongxian.1 = gongxian
-        .1
-        .replacen("[supervision]\n", "[supervision]\ndishonesty_record = true\n", 1);
+    gongxian.1 = gongxian.1.replacen(
+        "[supervision]\n",
+        "[supervision]\ndishonesty_record = true\n",
+        1,
+    );
     assert!(gongxian.1.contains("dishonesty_record = true"));
     let borrowed: Vec<(&str, &str)> = sources
         .iter()
@@ -1195,11 +1370,19 @@ pub async fn dishonesty_records_need_the_profile_and_stay_with_county_staff(db: 
             Err(StoreError::Forbidden(_))
         ));
         assert!(matches!(
-            store.events_for(township, &format!("dishonesty:{id}")).await,
+            store
+                .events_for(township, &format!("dishonesty:{id}"))
+                .await,
             Err(StoreError::NotFound(_))
         ));
     }
-    assert!(store.dishonesty_records(&o.lw_supervisor).await.unwrap().is_empty());
+    assert!(
+        store
+            .dishonesty_records(&o.lw_supervisor)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let events = store
         .events_for(&o.supervisor, &format!("dishonesty:{id}"))
         .await
