@@ -2488,6 +2488,28 @@ pub async fn demo_cases_cover_every_stage(db: &TestDb) {
             }
         }
     }
+    // 备案: the demo's township decisions are filed with their counties; county ones not.
+    let filed: Vec<i64> = db
+        .store
+        .filings(&system(), &Default::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.case_id)
+        .collect();
+    assert!(!filed.is_empty());
+    for c in &cases.created {
+        let state = db.store.case(&system(), c.case_id).await.unwrap();
+        if let Some(d) = &state.decision {
+            assert_eq!(
+                filed.contains(&c.case_id),
+                d.authority.is_township(),
+                "case {} ({:?})",
+                c.case_id,
+                c.kind
+            );
+        }
+    }
     // Overdue and due soon, as the lists show them on the demo's first start.
     let overdue = db
         .store
