@@ -427,3 +427,54 @@ pub fn message_zh(code: &str) -> &'static str {
 
 /// The refusal codes that are about who may act (the API answers 403 for these).
 pub const SUPERVISION_PERMISSION_CODES: &[&str] = &["supervision.wrong_role"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every refusal code the SQL store uses has its own Chinese message.
+    #[test]
+    fn every_refusal_code_has_a_message() {
+        let source = include_str!("../sql/supervision.rs");
+        let fallback = message_zh("supervision.unknown");
+        // The first string after each `sup_err(` is a refusal code.
+        let mut codes: Vec<&str> = source
+            .split("sup_err(")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').nth(1))
+            .filter(|c| c.starts_with("supervision."))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        assert!(codes.len() >= 15, "{codes:?}");
+        for code in codes {
+            assert_ne!(message_zh(code), fallback, "{code}");
+        }
+        for code in SUPERVISION_PERMISSION_CODES {
+            assert_ne!(message_zh(code), fallback, "{code}");
+        }
+    }
+
+    #[test]
+    fn rates_of_the_dashboard() {
+        let mut t = TownshipSupervision {
+            township: DivisionCode::parse("511526101000").unwrap(),
+            filings_pending: 0,
+            filings_in_period: 0,
+            sampled: 0,
+            checked: 0,
+            problems: 0,
+            rectifications_open: 0,
+            rectifications_overdue: 0,
+            complaints_open: 0,
+        };
+        assert_eq!(t.coverage_percent(), 0.0);
+        assert_eq!(t.error_rate_percent(), 0.0);
+        t.filings_in_period = 10;
+        t.sampled = 3;
+        t.checked = 4;
+        t.problems = 1;
+        assert_eq!(t.coverage_percent(), 30.0);
+        assert_eq!(t.error_rate_percent(), 25.0);
+    }
+}
