@@ -21,6 +21,7 @@ mod import_cmd;
 mod payroll_bench;
 mod payroll_cmd;
 mod profile_cmd;
+mod supervise_cmd;
 
 /// The embedded default database when neither --db nor JIUZHU_DATABASE_URL is given.
 const DEFAULT_DB: &str = "sqlite://jiuzhu.db";
@@ -126,6 +127,9 @@ refused) and load the jurisdiction table: the built-in data/divisions.csv, or --
     /// Funds (资金发放): roster, settle, submit, export, import-returns, reconcile, reserve, account, change.
     #[command(subcommand)]
     Payroll(payroll_cmd::PayrollCmd),
+    /// County supervision (监督): draw the month's spot-check sample.
+    #[command(subcommand)]
+    Supervise(supervise_cmd::SuperviseCmd),
 }
 
 #[derive(Subcommand)]
@@ -322,6 +326,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Bench(cmd) => bench_cmd::run(cmd).await,
         Cmd::Import(cmd) => import_cmd::run(cmd).await,
         Cmd::Payroll(cmd) => payroll_cmd::run(cmd).await,
+        Cmd::Supervise(cmd) => supervise_cmd::run(cmd).await,
         Cmd::Calendar(cmd) => Ok(calendar_cmd::run_calendar(cmd)),
         Cmd::Id(cmd) => Ok(calendar_cmd::run_id(cmd)),
         Cmd::Profile(cmd) => Ok(profile_cmd::run_profile(cmd)),

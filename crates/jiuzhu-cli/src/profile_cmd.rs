@@ -329,6 +329,9 @@ fn render_text(p: &EffectiveProfile) -> String {
     let s = &p.supervision;
     let _ = writeln!(o, "\n监督管理");
     let _ = writeln!(o, "  备案抽查比例：不低于{}%", s.spot_check_percent);
+    for (program, percent) in &s.spot_check_program_percent {
+        let _ = writeln!(o, "  {}抽查比例：不低于{}%", program.name_zh(), percent);
+    }
     let _ = writeln!(o, "  近亲属备案：{}", yes(s.near_relative_filing));
     let _ = writeln!(o, "  监督举报电话：{}", yes(s.hotline));
     let _ = writeln!(o, "  核对人员保密协议：{}", yes(s.verifier_confidentiality));

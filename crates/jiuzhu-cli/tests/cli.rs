@@ -56,6 +56,8 @@ fn help_describes_every_command() {
         "calendar",
         "id",
         "bench",
+        "payroll",
+        "supervise",
     ] {
         assert!(t.contains(cmd), "{cmd} missing from --help:\n{t}");
     }
@@ -872,4 +874,87 @@ async fn bench_payroll_and_the_payroll_commands() {
     assert!(o.status.success(), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
     db.cleanup().await;
+}
+
+/// `jiuzhu supervise sample`: the same data and seed draw the same sample on a fresh
+/// database; the draw is recorded; a second draw needs a reason.
+#[tokio::test]
+async fn supervise_sample_is_reproducible_and_recorded() {
+    let sample = |url: &str, seed: &str, reason: Option<&str>| {
+        let mut args = vec![
+            "supervise",
+            "sample",
+            "--db",
+            url,
+            "--county",
+            "511526",
+            "--period",
+            "2023-03",
+            "--seed",
+            seed,
+        ];
+        if let Some(r) = reason {
+            args.extend(["--redraw-reason", r]);
+        }
+        jiuzhu(&args)
+    };
+    let mut outputs = Vec::new();
+    let mut dbs = Vec::new();
+    for _ in 0..2 {
+        let db = TestDb::sqlite().await;
+        let office = jiuzhu_store_tests::conformance::supervision_fixture(&db).await;
+        let o = sample(&db.url, "20230401", None);
+        assert!(o.status.success(), "{}", text(&o));
+        let lines: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        // ceil(30% × 4 approvals) + ceil(30% × 2 refusals) of 巡场镇's six decisions.
+        assert_eq!(lines.len(), 3, "{}", text(&o));
+        for l in &lines {
+            assert!(
+                office.township_cases.iter().any(|c| &c.1 == l),
+                "{l} is a township decision"
+            );
+        }
+        assert!(String::from_utf8_lossy(&o.stderr).contains("seed 20230401"));
+        outputs.push(lines);
+        dbs.push(db);
+    }
+    assert_eq!(outputs[0], outputs[1], "same data, same seed, same sample");
+    let db = &dbs[0];
+    // Recorded in the log with its seed.
+    let system = jiuzhu_store::Actor::system("test");
+    let draws = db.store.spot_check_draws(&system, None).await.unwrap();
+    assert_eq!(draws.len(), 1);
+    assert_eq!(draws[0].seed, 20230401);
+    assert_eq!(draws[0].case_numbers, outputs[0]);
+    let events = db
+        .store
+        .events_for(&system, &format!("spot_check:{}", draws[0].id))
+        .await
+        .unwrap();
+    assert_eq!(events[0].kind, "supervision.sample_drawn");
+    // A second draw is refused (exit 1, the code named), then allowed with a reason.
+    let o = sample(&db.url, "7", None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("supervision.sample_exists"),
+        "{}",
+        text(&o)
+    );
+    assert!(o.stdout.is_empty());
+    let o = sample(&db.url, "7", Some("首次抽取数据不完整"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        db.store
+            .spot_check_draws(&system, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    for db in dbs {
+        db.cleanup().await;
+    }
 }

@@ -16,6 +16,7 @@ pub mod profile;
 pub mod program;
 pub mod role;
 pub mod schedule;
+pub mod supervision;
 
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel, TownshipKind};
 pub use household::{Relation, UnknownRelation};

@@ -142,7 +142,8 @@ impl From<StoreError> for ApiError {
         };
         // A case refusal carries the engine's stable code and its own Chinese explanation
         // (no personal data: see `jiuzhu_domain::case::CaseError`).
-        if let StoreError::Case { message_zh, .. } = &e {
+        if let StoreError::Case { message_zh, .. } | StoreError::Supervision { message_zh, .. } = &e
+        {
             return ApiError::new(store_status(&e), code, message_zh.clone());
         }
         ApiError::new(store_status(&e), code, store_message_zh(&e))

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (7, "documents", include_str!("../migrations/0007_documents.sql")),
     (8, "payroll", include_str!("../migrations/0008_payroll.sql")),
+    (
+        9,
+        "supervision",
+        include_str!("../migrations/0009_supervision.sql"),
+    ),
 ];
 
 /// Writers run concurrently under READ COMMITTED; row locks order them.
@@ -68,6 +73,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 
 include!("../../jiuzhu-store/sql/store.rs");
 include!("../../jiuzhu-store/sql/payroll.rs");
+include!("../../jiuzhu-store/sql/supervision.rs");
 
 /// Connects to and migrates a PostgreSQL database. `search_path` (for example one schema
 /// per test run) can be given as `?options=-c%20search_path%3Dname`, or with

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (7, "documents", include_str!("../migrations/0007_documents.sql")),
     (8, "payroll", include_str!("../migrations/0008_payroll.sql")),
+    (
+        9,
+        "supervision",
+        include_str!("../migrations/0009_supervision.sql"),
+    ),
 ];
 
 /// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start
@@ -71,6 +76,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 
 include!("../../jiuzhu-store/sql/store.rs");
 include!("../../jiuzhu-store/sql/payroll.rs");
+include!("../../jiuzhu-store/sql/supervision.rs");
 
 /// Opens (creating if missing, unless `mode=ro`) and migrates a SQLite database.
 /// `url` is `sqlite://PATH` or `sqlite:PATH`, with sqlx's options such as `?mode=ro`.

@@ -14,6 +14,9 @@ use jiuzhu_store::{
 
 use crate::TestDb;
 
+mod supervision;
+pub use supervision::*;
+
 fn code(s: &str) -> DivisionCode {
     DivisionCode::parse(s).expect("valid test code")
 }
@@ -2754,6 +2757,28 @@ pub async fn demo_cases_cover_every_stage(db: &TestDb) {
             {
                 assert!(!has_full_id_number(&e.payload.to_string()), "{}", e.kind);
             }
+        }
+    }
+    // 备案: the demo's township decisions are filed with their counties; county ones not.
+    let filed: Vec<i64> = db
+        .store
+        .filings(&system(), &Default::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.case_id)
+        .collect();
+    assert!(!filed.is_empty());
+    for c in &cases.created {
+        let state = db.store.case(&system(), c.case_id).await.unwrap();
+        if let Some(d) = &state.decision {
+            assert_eq!(
+                filed.contains(&c.case_id),
+                d.authority.is_township(),
+                "case {} ({:?})",
+                c.case_id,
+                c.kind
+            );
         }
     }
     // Overdue and due soon, as the lists show them on the demo's first start.

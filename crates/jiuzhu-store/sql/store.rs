@@ -676,6 +676,7 @@ impl SqlStore {
             | Command::ReserveMovement(_)) => {
                 Self::payroll_command(tx, ctx, rules, payroll, locked).await
             }
+            Command::Supervision(c) => Self::supervision_command(tx, ctx, rules, c, locked).await,
         }
     }
 
@@ -911,12 +912,18 @@ impl SqlStore {
             Self::entitlement_on_decision(tx, ctx, &county, &next, &events).await?;
         let mut names = Vec::with_capacity(events.len());
         let mut new_events = Vec::with_capacity(events.len() + entitlement_events.len());
+        let mut filed = Vec::new();
         for e in &events {
             names.push(e.body.name().to_string());
             let payload = serde_json::to_value(e).map_err(|e| corrupt("case event", e))?;
             new_events.push(NewEvent::new(e.body.name(), format!("case:{id}"), payload));
+            // 备案: a township's decision is filed with the county in this transaction.
+            if let Some(f) = Self::file_township_decision(tx, &county, &next, e, ctx.now).await? {
+                filed.push(f);
+            }
         }
         new_events.extend(entitlement_events);
+        new_events.extend(filed);
         Ok((
             county,
             CommandOutcome::CaseRecorded {
@@ -2423,6 +2430,11 @@ impl Store for SqlStore {
             "document" => {
                 self.document_visible(actor, id).await?;
             }
+            "filing" | "spot_check" | "rectification" | "complaint" | "dishonesty" => {
+                if !self.supervision_subject_visible(actor, kind, id).await? {
+                    return Err(StoreError::NotFound(format!("{kind} {id}")));
+                }
+            }
             "grant" => {
                 let visible = self.grants(actor, None, None).await?;
                 if !visible.iter().any(|g| g.id == id) {
@@ -2559,6 +2571,57 @@ impl Store for SqlStore {
         to: NaiveDate,
     ) -> Result<jiuzhu_store::payroll::ReserveStatement> {
         self.reserve_statement_impl(actor, township, from, to).await
+    }
+
+    async fn filings(&self, actor: &Actor, filter: &FilingFilter) -> Result<Vec<Filing>> {
+        self.filings_impl(actor, filter).await
+    }
+
+    async fn spot_check_draws(
+        &self,
+        actor: &Actor,
+        county: Option<&DivisionCode>,
+    ) -> Result<Vec<SpotCheckDraw>> {
+        self.spot_check_draws_impl(actor, county).await
+    }
+
+    async fn spot_checks(&self, actor: &Actor, draw_id: Option<i64>) -> Result<Vec<SpotCheckItem>> {
+        self.spot_checks_impl(actor, draw_id).await
+    }
+
+    async fn spot_check_feedback(&self, actor: &Actor) -> Result<Vec<SpotCheckFeedback>> {
+        self.spot_check_feedback_impl(actor).await
+    }
+
+    async fn rectifications(
+        &self,
+        actor: &Actor,
+        filter: &RectificationFilter,
+    ) -> Result<Vec<Rectification>> {
+        self.rectifications_impl(actor, filter).await
+    }
+
+    async fn complaints(&self, actor: &Actor, open_only: bool) -> Result<Vec<Complaint>> {
+        self.complaints_impl(actor, open_only).await
+    }
+
+    async fn complaint_stats(&self, actor: &Actor) -> Result<Vec<ComplaintStat>> {
+        self.complaint_stats_impl(actor).await
+    }
+
+    async fn dishonesty_records(&self, actor: &Actor) -> Result<Vec<DishonestyRecord>> {
+        self.dishonesty_records_impl(actor).await
+    }
+
+    async fn supervision_summary(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        period: jiuzhu_domain::supervision::Month,
+        today: NaiveDate,
+    ) -> Result<Vec<TownshipSupervision>> {
+        self.supervision_summary_impl(actor, within, period, today)
+            .await
     }
 
     async fn import_households(

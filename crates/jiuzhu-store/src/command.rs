@@ -139,6 +139,9 @@ pub enum Command {
     },
     /// 备用金 allocation, spending or replenishment of a township's reserve fund.
     ReserveMovement(crate::payroll::NewReserveMovement),
+    /// 监督 county supervision: filing review, spot checks, rectification, complaints,
+    /// dishonesty records (see [`crate::supervision`]).
+    Supervision(crate::supervision::SupervisionCommand),
 }
 
 /// Serializes a secret-ish value as its SHA-256 only (fingerprints, stored requests).
@@ -167,6 +170,7 @@ impl Command {
             Command::SubmitRosters { .. } => "submit_rosters",
             Command::ImportBankReturns { .. } => "import_bank_returns",
             Command::ReserveMovement(_) => "reserve_movement",
+            Command::Supervision(c) => c.name(),
         }
     }
 
@@ -272,6 +276,23 @@ pub enum CommandOutcome {
     /// An audited file operation (payment file export, reconciliation) was recorded.
     Recorded {
         kind: String,
+    },
+    /// 抽查 a sample was drawn: the draw's id and the sampled case numbers, in order.
+    SampleDrawn {
+        draw_id: i64,
+        county: String,
+        period: String,
+        /// Decimal (a `u64` does not fit every JSON reader's integers).
+        seed: String,
+        method: String,
+        candidates: u64,
+        case_numbers: Vec<String>,
+    },
+    /// Any other supervision command: the record it wrote (`filing:3`, `rectification:2`,
+    /// `complaint:5`, `dishonesty:1`, `spot_check:4`) and its due date where it has one.
+    SupervisionRecorded {
+        subject: String,
+        due_date: Option<NaiveDate>,
     },
 }
 

@@ -70,6 +70,15 @@ pub enum StoreError {
     /// of the same issuer: render again with `next`.
     #[error("document serial {serial} is taken; the next free serial is {next}")]
     DocumentSerialTaken { serial: u32, next: u32 },
+    /// A supervision command (filing review, spot check, rectification, complaint,
+    /// dishonesty record) refused: `code` is a stable `supervision.…` code (see
+    /// [`crate::supervision::message_zh`]); `message` is English for logs, `message_zh` for users.
+    #[error("supervision command refused ({code}): {message}")]
+    Supervision {
+        code: &'static str,
+        message: String,
+        message_zh: String,
+    },
 
     /// The event log's hash chain is broken.
     #[error("audit chain broken: {0}")]
@@ -81,6 +90,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A supervision refusal with its stable code; the Chinese message comes from
+    /// [`crate::supervision::message_zh`].
+    pub fn supervision(code: &'static str, message: impl Into<String>) -> StoreError {
+        StoreError::Supervision {
+            code,
+            message: message.into(),
+            message_zh: crate::supervision::message_zh(code).to_string(),
+        }
+    }
+
     /// A stable machine code for APIs.
     pub fn code(&self) -> &'static str {
         match self {
@@ -97,6 +116,7 @@ impl StoreError {
             StoreError::Invalid(_) => "invalid",
             StoreError::Case { code, .. } => code,
             StoreError::DocumentSerialTaken { .. } => "document_serial_taken",
+            StoreError::Supervision { code, .. } => code,
             StoreError::ChainBroken(_) => "chain_broken",
             StoreError::Database(_) => "database",
         }
@@ -111,6 +131,9 @@ impl StoreError {
         match self {
             StoreError::Forbidden(_) => true,
             StoreError::Case { code, .. } => CASE_PERMISSION_CODES.contains(code),
+            StoreError::Supervision { code, .. } => {
+                crate::supervision::SUPERVISION_PERMISSION_CODES.contains(code)
+            }
             _ => false,
         }
     }

@@ -14,6 +14,7 @@ pub mod model;
 pub mod payroll;
 pub mod policy;
 pub mod rules;
+pub mod supervision;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -31,9 +32,14 @@ pub use import::{
 };
 pub use model::*;
 pub use rules::Rules;
+pub use supervision::{
+    Complaint, ComplaintStat, DishonestyRecord, Filing, FilingFilter, FilingReview, FindingRef,
+    Rectification, RectificationFilter, SpotCheckDraw, SpotCheckFeedback, SpotCheckItem,
+    SpotCheckRecord, SpotCheckResult, SupervisionCommand, TownshipSupervision,
+};
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -342,6 +348,57 @@ pub trait Store: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<payroll::ReserveStatement>;
+    // ---- supervision (监督, see [`supervision`]) -------------------------------------------
+    // Supervision commands run through [`Store::execute`] as [`Command::Supervision`].
+
+    /// 备案 township decisions filed with the county, inside the actor's scope, oldest
+    /// first (the review queue with `pending_only`).
+    async fn filings(&self, actor: &Actor, filter: &FilingFilter) -> Result<Vec<Filing>>;
+
+    /// 抽查 draws of counties inside the actor's scope (optionally one county), newest
+    /// first. County staff and the system operator only: township staff get an empty list
+    /// (they see their own sampled cases through [`Store::spot_checks`]).
+    async fn spot_check_draws(
+        &self,
+        actor: &Actor,
+        county: Option<&DivisionCode>,
+    ) -> Result<Vec<SpotCheckDraw>>;
+
+    /// Sampled cases inside the actor's scope (a township sees only its own), optionally of
+    /// one draw, in case-number order.
+    async fn spot_checks(&self, actor: &Actor, draw_id: Option<i64>) -> Result<Vec<SpotCheckItem>>;
+
+    /// 抽查意见书 sent to townships inside the actor's scope, newest first.
+    async fn spot_check_feedback(&self, actor: &Actor) -> Result<Vec<SpotCheckFeedback>>;
+
+    /// 整改 orders to townships inside the actor's scope, by due date.
+    async fn rectifications(
+        &self,
+        actor: &Actor,
+        filter: &RectificationFilter,
+    ) -> Result<Vec<Rectification>>;
+
+    /// 投诉举报 the actor's office handles (a township: those routed to it; the county: all
+    /// of its county), unanswered first, then by due date.
+    async fn complaints(&self, actor: &Actor, open_only: bool) -> Result<Vec<Complaint>>;
+
+    /// Complaint counts per channel, township and answered/open, inside the actor's scope,
+    /// the public form's reports included.
+    async fn complaint_stats(&self, actor: &Actor) -> Result<Vec<ComplaintStat>>;
+
+    /// 失信记录 inside the actor's scope: county administrators and supervisors (and the
+    /// system operator) only; anyone else gets [`StoreError::Forbidden`].
+    async fn dishonesty_records(&self, actor: &Actor) -> Result<Vec<DishonestyRecord>>;
+
+    /// The supervision dashboard: one row per township inside the actor's scope (under
+    /// `within`) that has anything to show, for decisions of `period`, overdue as of `today`.
+    async fn supervision_summary(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+        period: jiuzhu_domain::supervision::Month,
+        today: NaiveDate,
+    ) -> Result<Vec<TownshipSupervision>>;
 }
 
 /// A session to open on successful login.

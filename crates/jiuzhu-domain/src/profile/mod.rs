@@ -215,6 +215,11 @@ pub struct PlanRef {
 pub struct Supervision {
     /// 备案抽查比例 percent (0–100) of township decisions the county spot-checks.
     pub spot_check_percent: u32,
+    /// 分项目最低抽查比例: a program whose national rule asks for more than the county's
+    /// rate (特困 ≥30%, 民发〔2021〕43号) is sampled at the higher of the two. Keys are
+    /// program names (`tekun = 30`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub spot_check_program_percent: std::collections::BTreeMap<crate::Program, u32>,
     /// 近亲属备案 townships file cases of staff's near relatives.
     pub near_relative_filing: bool,
     /// 监督举报电话 a published hotline.

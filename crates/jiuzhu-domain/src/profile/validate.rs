@@ -114,6 +114,12 @@ pub(super) fn validate(p: &EffectiveProfile, file: &str, text: &str) -> Result<(
     let s = &p.supervision;
     cx.percent("supervision.spot_check_percent", s.spot_check_percent)?;
     cx.days_not_hours("supervision.report_answer", Some(s.report_answer))?;
+    for (program, v) in &s.spot_check_program_percent {
+        cx.percent(
+            &format!("supervision.spot_check_program_percent.{program}"),
+            *v,
+        )?;
+    }
     if let Some(v) = s.ledger_consistency_min_percent {
         cx.percent("supervision.ledger_consistency_min_percent", v)?;
     }

@@ -52,6 +52,11 @@ macro_rules! all_conformance_tests {
             payroll_bank_accounts_are_checked,
             payroll_monthly_cycle,
             payroll_reserve_fund,
+            township_decisions_are_filed_for_review,
+            spot_check_draws_are_reproducible_recorded_and_not_repeated,
+            rectification_needs_a_response_and_overdue_orders_are_listed,
+            complaints_are_routed_with_an_answer_deadline,
+            dishonesty_records_need_the_profile_and_stay_with_county_staff,
         );
     };
 }
