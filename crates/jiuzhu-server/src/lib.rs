@@ -21,6 +21,7 @@ mod funds;
 mod imports;
 mod public;
 mod session;
+mod supervise;
 mod throttle;
 mod users;
 mod util;
@@ -147,6 +148,8 @@ pub fn router(state: AppState) -> Router {
             get(funds::reserve).post(funds::reserve_submit),
         )
         .route("/funds/{action}", post(funds::act))
+        .route("/supervision", get(supervise::supervision))
+        .route("/supervision/{op}", post(supervise::act))
         .route("/users", get(users::users).post(users::create))
         .route("/users/{id}/active", post(users::set_active))
         .route("/users/{id}/password", post(users::reset_password))

@@ -15,6 +15,7 @@ mod login;
 mod openapi;
 mod public;
 mod scenarios;
+mod supervise;
 mod users;
 mod v1;
 mod workbench;
