@@ -1009,7 +1009,7 @@ impl SqlStore {
         policy::county_funds(&ctx.actor, county)?;
         let c = county.as_str();
         *locked = Some(Self::lock_chain(tx, c).await?);
-        Self::require_submitted(&mut **tx, c, month).await?;
+        Self::require_submitted(tx, c, month).await?;
         let bad = |line: usize, reason: String| {
             refused(
                 codes::BAD_RETURN,
