@@ -356,7 +356,7 @@ pub async fn bench(n: usize, url: &str) -> anyhow::Result<ExitCode> {
         jiuzhu_domain::Fen::new(total).format_grouped()
     );
     println!(
-        "BENCH name=payroll n={n} seconds={seconds:.3} baseline_seconds={baseline_seconds:.3} ratio={:.2} peak_rss_mb={}",
+        "BENCH name=payroll n={n} seconds={seconds:.3} baseline_seconds={baseline_seconds:.4} ratio={:.2} peak_rss_mb={}",
         seconds / baseline_seconds,
         peak_rss_mb()
     );
