@@ -174,7 +174,8 @@ pub async fn bench(n: usize, url: &str) -> anyhow::Result<ExitCode> {
          CASE WHEN id % 4 = 0 THEN {m} - 2 ELSE {m} - 12 END, \
          30000 + (id % 50) * 100, 30000 + (id % 50) * 100, 0, \
          CASE WHEN id % 4 = 0 THEN {m} - 2 ELSE {m} - 12 END, \
-         CASE WHEN id % 4 = 0 THEN NULL ELSE {m} - 1 END, {now} FROM households"
+         CASE WHEN id % 4 = 0 THEN NULL ELSE {m} - 1 END, {now} FROM households \
+         ORDER BY county_code, id"
     ))
     .await?;
     raw.exec(&format!(
@@ -355,7 +356,7 @@ pub async fn bench(n: usize, url: &str) -> anyhow::Result<ExitCode> {
         jiuzhu_domain::Fen::new(total).format_grouped()
     );
     println!(
-        "BENCH name=payroll n={n} seconds={seconds:.3} baseline_seconds={baseline_seconds:.3} ratio={:.2} peak_rss_mb={}",
+        "BENCH name=payroll n={n} seconds={seconds:.3} baseline_seconds={baseline_seconds:.4} ratio={:.2} peak_rss_mb={}",
         seconds / baseline_seconds,
         peak_rss_mb()
     );

@@ -1,6 +1,8 @@
 -- jiuzhu schema 8 (SQLite): the funds core (资金发放). Months are integer indexes
 -- (year * 12 + month - 1) so that month arithmetic is integer arithmetic in both dialects;
 -- money is integer fen. See crates/jiuzhu-store/src/payroll.rs and docs/payment-files.md.
+-- The big tables are WITHOUT ROWID: stored in primary key order, so a county's rows (and a
+-- county-month's payments) are contiguous, and generation and export read them in order.
 
 -- 银行账户: where a household's payments go (the holder is a member of the household).
 ALTER TABLE households ADD COLUMN bank_account TEXT;
@@ -26,7 +28,7 @@ CREATE TABLE entitlements (
     paid_through_ym INTEGER,
     updated_at      TEXT NOT NULL,
     PRIMARY KEY (county_code, household_id, program)
-);
+) WITHOUT ROWID;
 CREATE INDEX entitlements_village ON entitlements (village_code);
 
 -- 花名册: one per county, month, township and program, with its totals.
@@ -70,7 +72,7 @@ CREATE TABLE payments (
     status         TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'failed', 'returned')),
     result_reason  TEXT,
     PRIMARY KEY (county_code, month_ym, id)
-);
+) WITHOUT ROWID;
 -- Never paid twice: one paid payment per household, program and month.
 CREATE UNIQUE INDEX payments_paid_once ON payments (household_id, program, for_ym)
     WHERE status = 'paid';

@@ -122,10 +122,13 @@ const LINE_SELECT: &str = "SELECT y.county_code, y.household_id, y.program, y.to
            FROM entitlements e \
            WHERE e.county_code = $1 AND e.start_ym <= $2 \
              AND (e.paid_through_ym IS NULL OR (e.paid_through_ym < $2 AND NOT e.one_off)) \
-             AND NOT EXISTS (SELECT 1 FROM rosters r WHERE r.county_code = $1 \
-               AND r.month_ym = $2 AND r.township_code = e.township_code \
-               AND r.program = e.program)) w) x) y \
+             {KEEP_SETTLED}) w) x) y \
      WHERE y.amount > 0";
+
+/// Leaves out the entitlements of a township and program whose roster of month $2 is settled
+/// (only added when the county has one: it costs a lookup per row).
+const KEEP_SETTLED: &str = "AND NOT EXISTS (SELECT 1 FROM rosters r WHERE r.county_code = $1 \
+     AND r.month_ym = $2 AND r.township_code = e.township_code AND r.program = e.program)";
 
 impl SqlStore {
     /// The profile governing a county, or the national base.
@@ -639,7 +642,8 @@ impl SqlStore {
              bank_account, account_holder, status) \
              SELECT l.county_code, $2, $3 + ROW_NUMBER() OVER (ORDER BY l.household_id, l.program), \
              l.township_code, l.village_code, l.program, l.household_id, $2, l.months, l.amount, \
-             l.backpay, NULL, NULL, NULL, 'pending' FROM ({LINE_SELECT}) l"
+             l.backpay, NULL, NULL, NULL, 'pending' FROM ({}) l",
+            LINE_SELECT.replace("{KEEP_SETTLED}", if kept > 0 { KEEP_SETTLED } else { "" })
         )))
         .bind(c)
         .bind(month.index())
@@ -1005,7 +1009,7 @@ impl SqlStore {
         policy::county_funds(&ctx.actor, county)?;
         let c = county.as_str();
         *locked = Some(Self::lock_chain(tx, c).await?);
-        Self::require_submitted(&mut **tx, c, month).await?;
+        Self::require_submitted(tx, c, month).await?;
         let bad = |line: usize, reason: String| {
             refused(
                 codes::BAD_RETURN,
@@ -1377,39 +1381,66 @@ impl SqlStore {
         };
         put(&writer.header(), out)?;
         let mut after = i64::MIN;
-        let mut buf = String::with_capacity(1 << 20);
+        let mut buf = String::with_capacity(1 << 22);
         loop {
-            let rows = sqlx::query(
-                "SELECT id, township_code, program, household_id, for_ym, bank_account, \
-                 account_holder, amount_fen FROM payments \
+            // One row per page: the page's lines joined by the database (a row per payment
+            // would cost a round trip of the driver each; SQLite's is a thread hop).
+            let page = sqlx::query(
+                "SELECT string_agg(CAST(id AS TEXT) || ',' || township_code || ',' || program \
+                 || ',' || CAST(household_id AS TEXT) || ',' || CAST(for_ym AS TEXT) || ',' \
+                 || CAST(amount_fen AS TEXT) || ',' || COALESCE(bank_account, '') || ',' \
+                 || COALESCE(account_holder, ''), $5 ORDER BY id) AS page, MAX(id) AS last \
+                 FROM (SELECT id, township_code, program, household_id, for_ym, amount_fen, \
+                 bank_account, account_holder FROM payments \
                  WHERE county_code = $1 AND month_ym = $2 AND id > $3 AND status = 'pending' \
-                 ORDER BY id LIMIT $4",
+                 ORDER BY id LIMIT $4) p",
             )
             .bind(c)
             .bind(month.index())
             .bind(after)
             .bind(PAYMENT_PAGE)
-            .fetch_all(&mut *conn)
+            .bind("\n")
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_err)?;
-            let Some(last) = rows.last() else { break };
-            after = get(last, "id")?;
+            let Some(last) = get::<Option<i64>>(&page, "last")? else {
+                break;
+            };
+            after = last;
+            let text: String = get(&page, "page")?;
             buf.clear();
-            for r in &rows {
-                let account: Option<String> = get(r, "bank_account")?;
-                let line = PaymentLine {
-                    id: get(r, "id")?,
-                    township: get(r, "township_code")?,
-                    program: program_col(r, "program")?,
-                    household_id: get(r, "household_id")?,
-                    for_month: month_col(r, "for_ym")?,
-                    account: account.ok_or_else(|| {
-                        corrupt("payment", "a submitted payment has no bank account")
-                    })?,
-                    holder: get::<Option<String>>(r, "account_holder")?.unwrap_or_default(),
-                    amount: Fen::new(get(r, "amount_fen")?),
-                };
-                buf.push_str(&writer.line(&line));
+            for row in text.split('\n') {
+                let bad = || corrupt("payment", "a page line");
+                let mut f = row.splitn(8, ',');
+                let mut next = || f.next().ok_or_else(bad);
+                let id: i64 = next()?.parse().map_err(|_| bad())?;
+                let township = next()?.to_string();
+                let program: Program = next()?.parse().map_err(|_| bad())?;
+                let household_id: i64 = next()?.parse().map_err(|_| bad())?;
+                let for_month = next()?
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(Month::from_index)
+                    .ok_or_else(bad)?;
+                let amount = Fen::new(next()?.parse().map_err(|_| bad())?);
+                let account = next()?.to_string();
+                let holder = next()?.to_string();
+                if account.is_empty() {
+                    return Err(corrupt(
+                        "payment",
+                        "a submitted payment has no bank account",
+                    ));
+                }
+                buf.push_str(&writer.line(&PaymentLine {
+                    id,
+                    township,
+                    program,
+                    household_id,
+                    for_month,
+                    account,
+                    holder,
+                    amount,
+                }));
             }
             put(&buf, out)?;
             progress(writer.lines as u64, total_lines as u64);
