@@ -52,6 +52,21 @@ pub(crate) fn store_message_zh(e: &StoreError) -> &'static str {
     }
 }
 
+/// The Chinese message of a refusal the user can act on (shown above the form); `None` for
+/// faults, which become an error page.
+pub(crate) fn refusal_zh(e: &StoreError) -> Option<String> {
+    match e {
+        StoreError::Case { message_zh, .. } | StoreError::Supervision { message_zh, .. } => {
+            Some(message_zh.clone())
+        }
+        StoreError::Invalid(m) => Some(format!("提交的内容无效：{m}")),
+        StoreError::Forbidden(_) => Some("您的角色或管辖范围不能办理此项".to_string()),
+        StoreError::NotFound(_) => Some("未找到该记录".to_string()),
+        StoreError::Conflict(_) => Some("数据已被他人更新，请刷新后重试".to_string()),
+        _ => None,
+    }
+}
+
 /// Logs a store error: server faults as errors, the caller's mistakes at debug level.
 /// Store messages carry no personal data (see `jiuzhu_store::error`).
 pub(crate) fn log_store_error(e: &StoreError) {

@@ -12,11 +12,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiuzhu_domain::{DivisionCode, DivisionLevel, Role};
 use jiuzhu_excel::{Cell, Column, Sheet};
 use jiuzhu_store::payroll::{self, DiffKind, Mismatch, Month, PaymentFileFormat, RosterTotals};
-use jiuzhu_store::{Command, CommandContext, PageRequest, StoreError};
+use jiuzhu_store::{Command, CommandContext, PageRequest};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::error::{WebError, refusal_zh as refusal};
 use crate::session::{SessionUser, WebUser};
 use crate::web::Nav;
 use crate::workbench::{FormData, division_names};
@@ -216,18 +216,6 @@ pub(crate) async fn funds(
     funds_page(&state, &s, month, notice, None, None).await
 }
 
-/// The Chinese message of a refused funds action; `None` for faults.
-fn refusal(e: &StoreError) -> Option<String> {
-    match e {
-        StoreError::Case { message_zh, .. } => Some(message_zh.clone()),
-        StoreError::Invalid(m) => Some(format!("提交的内容无效：{m}")),
-        StoreError::Forbidden(_) => Some("您的角色或管辖范围不能办理此项".to_string()),
-        StoreError::NotFound(_) => Some("未找到该记录".to_string()),
-        StoreError::Conflict(_) => Some("数据已被他人更新，请刷新后重试".to_string()),
-        _ => None,
-    }
-}
-
 /// `POST /funds/{action}`: 生成花名册 / 月结 / 报送财政 for the user's county or township.
 pub(crate) async fn act(
     State(state): State<AppState>,
@@ -367,28 +355,45 @@ async fn upload(mut multipart: Multipart) -> Result<(String, String, String), St
     Ok((csrf, month, text))
 }
 
+/// A county funds file from its upload form: (month, county, text); `Err` is the page that
+/// explains an unreadable upload. Only county admins and finance officers send these files.
+async fn county_file(
+    state: &AppState,
+    s: &SessionUser,
+    multipart: Multipart,
+) -> Result<Result<(Month, DivisionCode, String), Response>, WebError> {
+    let (csrf, month, text) = match upload(multipart).await {
+        Ok(u) => u,
+        Err(m) => {
+            let month = Month::of(state.local_now().date());
+            return Ok(Err(funds_page(state, s, month, None, Some(m), None).await?));
+        }
+    };
+    if !s.csrf_ok(&csrf) {
+        return Err(WebError::csrf());
+    }
+    let month = month_or_now(state, Some(month.as_str()))?;
+    let county = county_of(s)
+        .filter(|_| is_county_funds(s.user.role))
+        .ok_or_else(|| {
+            WebError::new(
+                StatusCode::FORBIDDEN,
+                "银行回盘和对账由县级管理员或财务人员办理",
+            )
+        })?;
+    Ok(Ok((month, county, text)))
+}
+
 /// `POST /funds/returns` (multipart `csrf`, `month`, `file`): 银行回盘.
 pub(crate) async fn returns(
     State(state): State<AppState>,
     WebUser(s): WebUser,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let (csrf, month, text) = match upload(multipart).await {
-        Ok(u) => u,
-        Err(m) => {
-            let month = Month::of(state.local_now().date());
-            return funds_page(&state, &s, month, None, Some(m), None).await;
-        }
+    let (month, county, text) = match county_file(&state, &s, multipart).await? {
+        Ok(f) => f,
+        Err(page) => return Ok(page),
     };
-    if !s.csrf_ok(&csrf) {
-        return Err(WebError::csrf());
-    }
-    let month = month_or_now(&state, Some(month.as_str()))?;
-    let county = county_of(&s)
-        .filter(|_| is_county_funds(s.user.role))
-        .ok_or_else(|| {
-            WebError::new(StatusCode::FORBIDDEN, "银行回盘由县级管理员或财务人员导入")
-        })?;
     let file = match payroll::parse_bank_returns(&text) {
         Ok(f) => f,
         Err(e) => {
@@ -424,20 +429,10 @@ pub(crate) async fn reconcile(
     WebUser(s): WebUser,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let (csrf, month, text) = match upload(multipart).await {
-        Ok(u) => u,
-        Err(m) => {
-            let month = Month::of(state.local_now().date());
-            return funds_page(&state, &s, month, None, Some(m), None).await;
-        }
+    let (month, county, text) = match county_file(&state, &s, multipart).await? {
+        Ok(f) => f,
+        Err(page) => return Ok(page),
     };
-    if !s.csrf_ok(&csrf) {
-        return Err(WebError::csrf());
-    }
-    let month = month_or_now(&state, Some(month.as_str()))?;
-    let county = county_of(&s)
-        .filter(|_| is_county_funds(s.user.role))
-        .ok_or_else(|| WebError::new(StatusCode::FORBIDDEN, "对账由县级管理员或财务人员办理"))?;
     let ledger = match payroll::parse_ledger(&text) {
         Ok(l) => l,
         Err(e) => {

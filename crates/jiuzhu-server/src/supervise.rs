@@ -13,12 +13,12 @@ use jiuzhu_domain::supervision::{FilingOutcome, Month, RectificationStatus};
 use jiuzhu_domain::{DivisionCode, DivisionLevel, Role};
 use jiuzhu_store::{
     Command, CommandContext, FilingFilter, FindingRef, RectificationFilter, SpotCheckResult,
-    StoreError, SupervisionCommand,
+    SupervisionCommand,
 };
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::error::{WebError, refusal_zh as refusal};
 use crate::session::{SessionUser, WebUser};
 use crate::web::Nav;
 use crate::workbench::{FormData, division_names};
@@ -343,18 +343,6 @@ pub(crate) async fn supervision(
         _ => "已办理".to_string(),
     });
     page(&state, &s, period, notice, None).await
-}
-
-fn refusal(e: &StoreError) -> Option<String> {
-    match e {
-        StoreError::Supervision { message_zh, .. } | StoreError::Case { message_zh, .. } => {
-            Some(message_zh.clone())
-        }
-        StoreError::Invalid(m) => Some(format!("提交的内容无效：{m}")),
-        StoreError::Forbidden(_) => Some("您的角色或管辖范围不能办理此项".to_string()),
-        StoreError::NotFound(_) => Some("未找到该记录".to_string()),
-        _ => None,
-    }
 }
 
 /// `POST /supervision/{op}`: one supervision command from its form.

@@ -421,3 +421,41 @@ pub fn local_minutes_ago(minutes: i64) -> NaiveDateTime {
 pub fn stamp(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
+
+/// A 珙县 珙泉镇 低保 case of a new household taken to the review (materials complete, the
+/// check passed, the home visit found `findings`) in October 2026, as the caseworker
+/// `gongxian.caseworker`: (household id, case id, the caseworker).
+pub async fn gongxian_dibao_to_review(app: &TestApp, findings: &str) -> (i64, i64, Staff) {
+    let village = crate::helpers::GX_OWN_VILLAGE;
+    let household =
+        crate::helpers::register_household(&app.db, &crate::helpers::system(), village).await;
+    let cw = staff(app, crate::helpers::GX_CASEWORKER).await;
+    let (id, _) = apply(
+        app,
+        &cw,
+        "2026-10-12T09:00:00",
+        "dibao",
+        village,
+        household,
+        &[
+            "application_form",
+            "verification_authorization",
+            "integrity_statement",
+            "identity_documents",
+        ],
+    )
+    .await;
+    let assistant = staff(app, "gongxian.assistant").await;
+    step(app, &cw, id, "2026-10-12T10:00:00", simple("request_check")).await;
+    let verifier = staff(app, "gongxian.verifier").await;
+    step(app, &verifier, id, "2026-10-13T10:00:00", check_passed()).await;
+    step(
+        app,
+        &cw,
+        id,
+        "2026-10-14T10:00:00",
+        home_visit(&[cw.id, assistant.id], findings),
+    )
+    .await;
+    (household, id, cw)
+}

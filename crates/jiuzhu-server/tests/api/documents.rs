@@ -224,7 +224,7 @@ async fn the_one_time_notice_is_issued_once_from_the_case_page_and_archived() {
 
 #[tokio::test]
 async fn the_grant_letter_and_the_townships_notice_list() {
-    use crate::case_api::{check_passed, home_visit, review_approve, simple, step};
+    use crate::case_api::{review_approve, simple, step};
     let app = spawn_app().await;
     // 授权书: the county admin issues it from the grants page; the township reads it.
     let admin = app.logged_in(crate::helpers::GX_ADMIN).await;
@@ -298,42 +298,9 @@ async fn the_grant_letter_and_the_townships_notice_list() {
 
     // 公示名单: a case on notice in the township, listed with the full name for staff and
     // printed with the given name masked.
-    let household = register_household(&app.db, &system(), GX_OWN_VILLAGE).await;
-    let (id, _) = apply(
-        &app,
-        &cw_staff,
-        "2026-10-12T09:00:00",
-        "dibao",
-        GX_OWN_VILLAGE,
-        household,
-        &[
-            "application_form",
-            "verification_authorization",
-            "integrity_statement",
-            "identity_documents",
-        ],
-    )
-    .await;
-    let verifier = staff(&app, "gongxian.verifier").await;
+    let (_, id, _) =
+        crate::case_api::gongxian_dibao_to_review(&app, "家庭收入低于当地低保标准").await;
     let reviewer = staff(&app, "gongxian.reviewer").await;
-    let assistant = staff(&app, "gongxian.assistant").await;
-    step(
-        &app,
-        &cw_staff,
-        id,
-        "2026-10-12T10:00:00",
-        simple("request_check"),
-    )
-    .await;
-    step(&app, &verifier, id, "2026-10-13T10:00:00", check_passed()).await;
-    step(
-        &app,
-        &cw_staff,
-        id,
-        "2026-10-14T10:00:00",
-        home_visit(&[cw_staff.id, assistant.id], "家庭收入低于当地低保标准"),
-    )
-    .await;
     step(
         &app,
         &reviewer,

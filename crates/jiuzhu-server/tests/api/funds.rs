@@ -5,9 +5,7 @@
 
 use reqwest::StatusCode;
 
-use crate::case_api::{
-    apply, approve, check_passed, decide, home_visit, review_approve, simple, staff, step, top_up,
-};
+use crate::case_api::{approve, decide, review_approve, simple, staff, step, top_up};
 use crate::helpers::{
     GX_ADMIN, GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, hidden_field, register_household, spawn_app,
     system,
@@ -64,48 +62,8 @@ async fn upload(
 #[tokio::test]
 async fn a_month_of_payments_from_roster_to_reconciliation() {
     let app = spawn_app().await;
-    let household = register_household(&app.db, &system(), GX_OWN_VILLAGE).await;
-    let cw = staff(&app, GX_CASEWORKER).await;
-    let (id, _) = apply(
-        &app,
-        &cw,
-        "2026-10-12T09:00:00",
-        "dibao",
-        GX_OWN_VILLAGE,
-        household,
-        &[
-            "application_form",
-            "verification_authorization",
-            "integrity_statement",
-            "identity_documents",
-        ],
-    )
-    .await;
-    let assistant = staff(&app, "gongxian.assistant").await;
-    step(
-        &app,
-        &cw,
-        id,
-        "2026-10-12T10:00:00",
-        simple("request_check"),
-    )
-    .await;
-    step(
-        &app,
-        &staff(&app, "gongxian.verifier").await,
-        id,
-        "2026-10-13T10:00:00",
-        check_passed(),
-    )
-    .await;
-    step(
-        &app,
-        &cw,
-        id,
-        "2026-10-14T10:00:00",
-        home_visit(&[cw.id, assistant.id], "家庭收入低于当地低保标准"),
-    )
-    .await;
+    let (household, id, cw) =
+        crate::case_api::gongxian_dibao_to_review(&app, "家庭收入低于当地低保标准").await;
     let reviewer = staff(&app, "gongxian.reviewer").await;
     step(
         &app,

@@ -4,12 +4,8 @@
 
 use reqwest::StatusCode;
 
-use crate::case_api::{
-    apply, check_passed, decide, home_visit, refuse, review_refuse, simple, staff, step,
-};
-use crate::helpers::{
-    GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, hidden_field, register_household, spawn_app, system,
-};
+use crate::case_api::{decide, refuse, review_refuse, staff, step};
+use crate::helpers::{GX_CASEWORKER, TestApp, hidden_field, spawn_app};
 
 async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
     let res = c.get(app.url(path)).send().await.expect("GET");
@@ -43,48 +39,7 @@ async fn post(
 #[tokio::test]
 async fn the_county_draws_checks_and_orders_a_rectification_the_township_answers() {
     let app = spawn_app().await;
-    let household = register_household(&app.db, &system(), GX_OWN_VILLAGE).await;
-    let cw = staff(&app, GX_CASEWORKER).await;
-    let (id, _) = apply(
-        &app,
-        &cw,
-        "2026-10-12T09:00:00",
-        "dibao",
-        GX_OWN_VILLAGE,
-        household,
-        &[
-            "application_form",
-            "verification_authorization",
-            "integrity_statement",
-            "identity_documents",
-        ],
-    )
-    .await;
-    let assistant = staff(&app, "gongxian.assistant").await;
-    step(
-        &app,
-        &cw,
-        id,
-        "2026-10-12T10:00:00",
-        simple("request_check"),
-    )
-    .await;
-    step(
-        &app,
-        &staff(&app, "gongxian.verifier").await,
-        id,
-        "2026-10-13T10:00:00",
-        check_passed(),
-    )
-    .await;
-    step(
-        &app,
-        &cw,
-        id,
-        "2026-10-14T10:00:00",
-        home_visit(&[cw.id, assistant.id], "家庭成员有稳定收入"),
-    )
-    .await;
+    let (_, id, _) = crate::case_api::gongxian_dibao_to_review(&app, "家庭成员有稳定收入").await;
     let reasons = ["家庭人均收入高于当地低保标准"];
     step(
         &app,
