@@ -146,6 +146,54 @@ async fn logout(driver: &WebDriver, base: &str) -> WebDriverResult<()> {
     Ok(())
 }
 
+/// Reloads the case page until the document list links the archived PDF (the issue form's
+/// answer is a download, which leaves the page as it was).
+async fn wait_for_download_link(
+    driver: &WebDriver,
+    base: &str,
+    case: i64,
+) -> WebDriverResult<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        driver.goto(format!("{base}/cases/{case}")).await?;
+        let links = driver
+            .find_all(By::Css("#doc-application_review_form a.doc-download"))
+            .await?;
+        if let Some(a) = links.first() {
+            return Ok(a.attr("href").await?.expect("href"));
+        }
+        assert!(Instant::now() < deadline, "the document was not archived");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// GETs `url` with the browser's cookies (the logged-in session).
+async fn fetch_with_session(driver: &WebDriver, url: &str) -> Vec<u8> {
+    let cookies = driver.get_all_cookies().await.expect("cookies");
+    let header = cookies
+        .iter()
+        .map(|c| format!("{}={}", c.name, c.value))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let res = reqwest::Client::new()
+        .get(url)
+        .header("Cookie", header)
+        .send()
+        .await
+        .expect("GET the PDF");
+    assert_eq!(res.status(), 200, "{url}");
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    res.bytes().await.expect("PDF bytes").to_vec()
+}
+
+/// A PDF's text, whitespace removed.
+fn pdf_text(bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes).expect("a readable PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).expect("text");
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 async fn text(driver: &WebDriver, id: &str) -> String {
     driver.find(By::Id(id)).await.unwrap().text().await.unwrap()
 }
@@ -628,6 +676,43 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
             "decision with the computed amount"
         );
         assert_eq!(text(&driver, "case-stage").await, "已作出决定");
+        // The decision's 申请审核确认表: issued from the case page (a real form post with
+        // the session's CSRF token), then downloaded with the browser's session and read.
+        driver
+            .find(By::Css("#doc-application_review_form button.doc-issue"))
+            .await?
+            .click()
+            .await?;
+        let link = wait_for_download_link(&driver, &base, case).await?;
+        let pdf = fetch_with_session(&driver, &format!("{base}{link}")).await;
+        assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+        let pdf_text = pdf_text(&pdf);
+        for expected in [
+            "申请审核确认表",
+            "珙县珙泉镇人民政府",
+            "珙泉民救〔2026〕",
+            "李某芳",
+            "最低生活保障",
+            "确认意见",
+            "同意批准",
+            "300.00",
+        ] {
+            assert!(
+                pdf_text.contains(expected),
+                "{expected} not in the PDF:\n{pdf_text}"
+            );
+        }
+        assert!(
+            !pdf_text.contains("511526196103091"),
+            "identity numbers are printed masked"
+        );
+        driver
+            .execute(
+                "document.getElementById('documents').scrollIntoView()",
+                Vec::new(),
+            )
+            .await?;
+        driver.screenshot(&shots.join("case-documents.png")).await?;
         driver.goto(format!("{base}/dashboard")).await?;
         driver.screenshot(&shots.join("dashboard-head.png")).await?;
         logout(&driver, &base).await?;

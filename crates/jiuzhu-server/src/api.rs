@@ -44,6 +44,7 @@ use crate::web::{MSG_BAD_LOGIN, MSG_DISABLED, MSG_THROTTLED, parse_division_filt
 
 mod cases;
 pub(crate) mod doc;
+mod documents;
 
 /// How long an API token is valid.
 const TOKEN_DAYS: i64 = 30;
@@ -63,6 +64,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(doc::openapi_json))
         .merge(cases::routes())
+        .merge(documents::routes())
 }
 
 /// The API router (mounted at `/api/v1`) and its OpenAPI document, from one list of routes.

@@ -245,6 +245,8 @@ struct GrantRow {
     basis: String,
     revoked: String,
     in_force: bool,
+    /// The archived 授权书: document id and 文号.
+    letter: Option<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -292,6 +294,12 @@ async fn grants_page(
                 .map(|r| format!("自{}起撤销：{}", fmt_date(r.effective), r.reason))
                 .unwrap_or_default(),
             in_force: g.in_force(today),
+            letter: state
+                .store
+                .documents_of(&actor, &format!("grant:{}", g.id))
+                .await?
+                .first()
+                .map(|d| (d.id, d.number.clone())),
         });
     }
     let may_grant = s.user.role == Role::CountyAdmin;

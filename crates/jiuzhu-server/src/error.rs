@@ -17,7 +17,8 @@ pub(crate) fn store_status(e: &StoreError) -> StatusCode {
         StoreError::Conflict(_)
         | StoreError::IdempotencyKeyReused
         | StoreError::UsernameTaken(_)
-        | StoreError::IdNumberRegistered { .. } => StatusCode::CONFLICT,
+        | StoreError::IdNumberRegistered { .. }
+        | StoreError::DocumentSerialTaken { .. } => StatusCode::CONFLICT,
         StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         // A case refusal: who may act (403) or the case's state (409).
         StoreError::Case { .. } if e.is_permission() => StatusCode::FORBIDDEN,
@@ -44,6 +45,7 @@ pub(crate) fn store_message_zh(e: &StoreError) -> &'static str {
         StoreError::Invalid(_) => "提交的内容无效，请检查后重试",
         StoreError::Case { .. } => "该案件当前不能办理此操作",
         StoreError::Supervision { .. } => "该监督事项当前不能办理",
+        StoreError::DocumentSerialTaken { .. } => "文号已被其他文书占用，请重新签发",
         StoreError::ReadOnly(_) => "系统当前为只读状态，暂时不能保存，请稍后再试或联系管理员",
         StoreError::Unavailable { .. } => "数据库暂时无法访问，请稍后再试或联系管理员",
         _ => "系统内部错误，请稍后再试；如问题持续，请联系管理员",

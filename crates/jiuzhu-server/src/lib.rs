@@ -14,12 +14,14 @@
 mod api;
 mod county;
 mod docs;
+mod documents;
 mod error;
 mod export;
 mod imports;
 mod public;
 mod session;
 mod throttle;
+mod users;
 mod util;
 mod web;
 mod workbench;
@@ -124,7 +126,15 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard", get(county::dashboard))
         .route("/grants", get(county::grants).post(county::grant_submit))
         .route("/grants/{id}/revoke", post(county::revoke_submit))
+        .route("/grants/{id}/letter", post(documents::grant_letter_submit))
+        .route(
+            "/notice-list",
+            get(documents::notice_list_page).post(documents::notice_list_submit),
+        )
         .route("/profile", get(county::profile))
+        .route("/users", get(users::users).post(users::create))
+        .route("/users/{id}/active", post(users::set_active))
+        .route("/users/{id}/password", post(users::reset_password))
         .route("/todo", get(workbench::todo))
         .route("/todo.xlsx", get(export::todo))
         .route("/cases", get(workbench::cases))
@@ -135,6 +145,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cases/{id}", get(workbench::case_view))
         .route("/cases/{id}/act/{kind}", post(workbench::case_act))
+        .route(
+            "/cases/{id}/documents/{kind}",
+            post(documents::issue_submit),
+        )
+        .route("/documents/{id}", get(documents::download))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .route("/api/docs", get(docs::page_handler))

@@ -994,6 +994,8 @@ struct CasePage {
     materials: Vec<(String, bool, bool)>,
     decision: Option<DecisionView>,
     forms: Vec<ActionForm>,
+    documents: Vec<crate::documents::DocRow>,
+    may_issue: bool,
     timeline: Vec<TimelineRow>,
     notice: Option<String>,
     /// A refusal of a step whose form this user is not shown (e.g. another role's step).
@@ -1057,6 +1059,7 @@ fn event_zh(kind: &str) -> &'static str {
         "case.paperwork_completed" => "补办手续",
         "case.near_relative_filed" => "近亲属备案",
         "case.closed" => "办结",
+        "document.issued" => "签发文书（归档）",
         _ => "其他",
     }
 }
@@ -1183,10 +1186,21 @@ async fn case_page(
         .as_ref()
         .filter(|x| !forms.iter().any(|f| f.kind == x.kind.as_str()))
         .and_then(|x| x.message.clone());
-    let events = state
+    let mut events = state
         .store
         .events_for(&actor, &format!("case:{id}"))
         .await?;
+    // The documents archived with the case, and their events in the timeline.
+    let archived = state.store.case_documents(&actor, id).await?;
+    for d in &archived {
+        events.extend(
+            state
+                .store
+                .events_for(&actor, &format!("document:{}", d.id))
+                .await?,
+        );
+    }
+    events.sort_by_key(|e| e.occurred_at);
     let names = actor_names(state, &actor, &events).await;
     let village = state
         .store
@@ -1296,6 +1310,8 @@ async fn case_page(
         materials,
         decision,
         forms,
+        documents: crate::documents::rows(&c, &archived),
+        may_issue: crate::documents::may_issue(s.user.role),
         timeline: events
             .iter()
             .map(|e| TimelineRow {

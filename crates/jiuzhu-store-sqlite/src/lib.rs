@@ -32,7 +32,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "public_reports",
         include_str!("../migrations/0006_public_reports.sql"),
     ),
-    // 7 and 8 are reserved for other work in progress.
+    (7, "documents", include_str!("../migrations/0007_documents.sql")),
+    // 8 is reserved for other work in progress.
     (
         9,
         "supervision",

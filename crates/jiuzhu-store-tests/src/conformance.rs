@@ -2268,6 +2268,277 @@ pub async fn duplicate_open_application_is_refused(db: &TestDb) {
     assert_eq!(page.total, 1);
 }
 
+/// 行政文书 are archived with their case: the bytes as issued, the hash in the event log, one
+/// 文号 serial per issuer and year, one document per case, kind and source.
+pub async fn documents_are_archived_with_their_case(db: &TestDb) {
+    use jiuzhu_store::{DocumentKind, DocumentSubject, NewDocument};
+    let o = case_office(db).await;
+    let (case_id, number, ..) = run_case(
+        db,
+        &o.cw,
+        "doc-apply",
+        case_cmd(
+            None,
+            "2023-03-01 09:00",
+            dibao_application(o.household, &["application_form"]),
+        ),
+    )
+    .await
+    .expect("application");
+    let township = code(XUNCHANG);
+    assert_eq!(
+        db.store
+            .next_document_serial(&township, 2023)
+            .await
+            .unwrap(),
+        1
+    );
+    let pdf = b"%PDF-1.7\n% test document\n%%EOF\n".to_vec();
+    let doc = |kind, serial: u32, bytes: &[u8]| NewDocument {
+        subject: DocumentSubject::Case { case_id },
+        kind,
+        source: "one_time_notice".to_string(),
+        issuer: township.clone(),
+        year: 2023,
+        serial,
+        number: format!("巡场民救〔2023〕{serial}号"),
+        title: "一次性告知书".to_string(),
+        pdf: bytes.to_vec(),
+    };
+    let before = event_count(db).await;
+    let first = db
+        .store
+        .issue_document(
+            &ctx(&o.cw, "doc-1"),
+            doc(DocumentKind::MissingMaterialsNotice, 1, &pdf),
+        )
+        .await
+        .expect("issue");
+    assert!(first.new);
+    assert_eq!(first.meta.sha256, jiuzhu_store::event::sha256_hex(&pdf));
+    assert_eq!(first.meta.size, pdf.len() as i64);
+    assert_eq!(event_count(db).await, before + 1);
+    let events = db
+        .store
+        .events_for(&o.cw, &format!("document:{}", first.meta.id))
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "document.issued");
+    assert_eq!(events[0].payload["sha256"], first.meta.sha256.as_str());
+    assert_eq!(events[0].payload["case_number"], number.as_str());
+    assert_eq!(events[0].payload["number"], "巡场民救〔2023〕1号");
+    // The case's own timeline (replayed as case events) is not touched.
+    db.store
+        .case(&o.cw, case_id)
+        .await
+        .expect("case still loads");
+    // The same document again: the archived one, nothing written, the serial not used.
+    let again = db
+        .store
+        .issue_document(
+            &ctx(&o.cw2, "doc-2"),
+            doc(DocumentKind::MissingMaterialsNotice, 2, b"%PDF-other"),
+        )
+        .await
+        .unwrap();
+    assert!(!again.new);
+    assert_eq!(again.meta, first.meta);
+    assert_eq!(event_count(db).await, before + 1);
+    assert_eq!(
+        db.store
+            .next_document_serial(&township, 2023)
+            .await
+            .unwrap(),
+        2
+    );
+    // A serial already used is refused with the next free one.
+    let err = db
+        .store
+        .issue_document(
+            &ctx(&o.cw, "doc-3"),
+            doc(DocumentKind::ApplicationReviewForm, 1, &pdf),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::DocumentSerialTaken { serial: 1, next: 2 }),
+        "{err:?}"
+    );
+    // Other years count on their own.
+    assert_eq!(
+        db.store
+            .next_document_serial(&township, 2024)
+            .await
+            .unwrap(),
+        1
+    );
+    // Not a PDF, a foreign issuer: refused.
+    let err = db
+        .store
+        .issue_document(
+            &ctx(&o.cw, "doc-4"),
+            doc(DocumentKind::ApplicationReviewForm, 2, b"hello"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    let mut foreign = doc(DocumentKind::ApplicationReviewForm, 2, &pdf);
+    foreign.issuer = code(GONGQUAN);
+    let err = db
+        .store
+        .issue_document(&ctx(&o.cw, "doc-5"), foreign)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    // Another township sees nothing; a verifier does not issue.
+    let err = db
+        .store
+        .issue_document(
+            &ctx(&o.other_cw, "doc-6"),
+            doc(DocumentKind::ApplicationReviewForm, 2, &pdf),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let err = db
+        .store
+        .issue_document(
+            &ctx(&o.verifier, "doc-7"),
+            doc(DocumentKind::ApplicationReviewForm, 2, &pdf),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    assert!(matches!(
+        db.store.document(&o.other_cw, first.meta.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.store.case_documents(&o.other_cw, case_id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.store
+            .events_for(&o.other_cw, &format!("document:{}", first.meta.id))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    // The archive returns the bytes as issued; the county reads them too.
+    let (meta, bytes) = db.store.document(&o.verifier, first.meta.id).await.unwrap();
+    assert_eq!(meta, first.meta);
+    assert_eq!(bytes, pdf);
+    let second = db
+        .store
+        .issue_document(
+            &ctx(&o.head, "doc-8"),
+            doc(DocumentKind::ApplicationReviewForm, 2, &pdf),
+        )
+        .await
+        .unwrap();
+    assert!(second.new);
+    let list = db.store.case_documents(&o.cw, case_id).await.unwrap();
+    assert_eq!(
+        list.iter().map(|d| d.number.as_str()).collect::<Vec<_>>(),
+        ["巡场民救〔2023〕1号", "巡场民救〔2023〕2号"]
+    );
+    // A grant's 授权书 comes from the county's admin; a township's 公示名单 from its staff.
+    let grant_id = db.store.grants(&o.cw, None, None).await.unwrap()[0].id;
+    let county = code("511526");
+    let letter = |issuer: &DivisionCode, serial| NewDocument {
+        subject: DocumentSubject::Grant { grant_id },
+        kind: DocumentKind::DelegationLetter,
+        source: "grant".to_string(),
+        issuer: issuer.clone(),
+        year: 2023,
+        serial,
+        number: format!("珙民〔2023〕{serial}号"),
+        title: "授权书".to_string(),
+        pdf: pdf.clone(),
+    };
+    let err = db
+        .store
+        .issue_document(&ctx(&o.cw, "doc-9"), letter(&county, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    let admin_user = db
+        .store
+        .credentials("gx.admin")
+        .await
+        .unwrap()
+        .expect("the office's county admin")
+        .user;
+    let admin = Actor::User(UserActor {
+        id: admin_user.id,
+        username: admin_user.username,
+        role: Role::CountyAdmin,
+        division: county.clone(),
+    });
+    let err = db
+        .store
+        .issue_document(&ctx(&admin, "doc-10"), letter(&township, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(_)),
+        "a township does not issue its own grant"
+    );
+    let issued = db
+        .store
+        .issue_document(&ctx(&admin, "doc-11"), letter(&county, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        issued.meta.division, township,
+        "the township sees its grant's letter"
+    );
+    assert_eq!(issued.meta.case_id, None);
+    assert_eq!(
+        db.store
+            .documents_of(&o.cw, &format!("grant:{grant_id}"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        db.store
+            .documents_of(&o.other_cw, &format!("grant:{grant_id}"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let list = |t: &DivisionCode| NewDocument {
+        subject: DocumentSubject::NoticeList {
+            township: t.clone(),
+            date: NaiveDate::from_ymd_opt(2023, 3, 10).unwrap(),
+        },
+        kind: DocumentKind::PublicNoticeList,
+        source: "notices".to_string(),
+        issuer: t.clone(),
+        year: 2023,
+        serial: 3,
+        number: "巡场民救〔2023〕3号".to_string(),
+        title: "公示名单".to_string(),
+        pdf: pdf.clone(),
+    };
+    let err = db
+        .store
+        .issue_document(&ctx(&o.cw, "doc-12"), list(&code(GONGQUAN)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let issued = db
+        .store
+        .issue_document(&ctx(&o.cw, "doc-13"), list(&township))
+        .await
+        .unwrap();
+    assert_eq!(issued.meta.subject, "notices:511526101000:2023-03-10");
+    let report = db.store.verify_chain().await.unwrap();
+    assert!(report.first_break.is_none(), "{report:?}");
+}
+
 /// Concurrent commands of the same step on one case: exactly one succeeds.
 pub async fn concurrent_case_commands_serialize(db: &TestDb) {
     let o = case_office(db).await;

@@ -36,11 +36,12 @@ use std::sync::Arc;
 use jiuzhu_store::Rules;
 use jiuzhu_store::{
     Actor, CaseFact, CaseFilter, CaseSummary, Command, CommandContext, CommandOutcome, Counts,
-    Division, EventRecord, Executed, Household, HouseholdFilter, HouseholdImport, HouseholdSummary,
-    ImportHousehold, ImportIssue, ImportMode, ImportProgress, ImportReport, ImportStage, Member,
-    NewEvent, NewGrant, NewHousehold, NewMember, NewPublicReport, NewSession, NewUser, Page,
-    PageRequest, PublicEntry, PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope,
-    Session, Store, StoreError, User, UserCredentials, VerifyReport, policy,
+    Division, DocumentKind, DocumentMeta, DocumentSubject, EventRecord, Executed, Household,
+    HouseholdFilter, HouseholdImport, HouseholdSummary, ImportHousehold, ImportIssue, ImportMode,
+    ImportProgress, ImportReport, ImportStage, IssuedDocument, Member, NewDocument, NewEvent,
+    NewGrant, NewHousehold, NewMember, NewPublicReport, NewSession, NewUser, Page, PageRequest,
+    PublicEntry, PublicKind, PublicReport, PublicStatus, ReportKind, Result, Scope, Session, Store,
+    StoreError, User, UserCredentials, VerifyReport, policy,
 };
 use serde_json::{Value, json};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -2412,6 +2413,9 @@ impl Store for SqlStore {
                     return Err(StoreError::NotFound(format!("report {id}")));
                 }
             }
+            "document" => {
+                self.document_visible(actor, id).await?;
+            }
             "filing" | "spot_check" | "rectification" | "complaint" | "dishonesty" => {
                 if !self.supervision_subject_visible(actor, kind, id).await? {
                     return Err(StoreError::NotFound(format!("{kind} {id}")));
@@ -2535,6 +2539,57 @@ impl Store for SqlStore {
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
     ) -> Result<ImportReport> {
         self.import_households_impl(ctx, import, progress).await
+    }
+
+    async fn next_document_serial(&self, issuer: &DivisionCode, year: i32) -> Result<u32> {
+        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(document_counter(issuer, year))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        serial_after(value.unwrap_or(0))
+    }
+
+    async fn issue_document(
+        &self,
+        ctx: &CommandContext,
+        doc: NewDocument,
+    ) -> Result<IssuedDocument> {
+        self.issue_document_impl(ctx, doc).await
+    }
+
+    async fn case_documents(&self, actor: &Actor, case_id: i64) -> Result<Vec<DocumentMeta>> {
+        // Visibility follows the case.
+        self.case(actor, case_id).await?;
+        self.documents_of(actor, &DocumentSubject::Case { case_id }.key())
+            .await
+    }
+
+    async fn documents_of(&self, actor: &Actor, subject: &str) -> Result<Vec<DocumentMeta>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d \
+             WHERE d.subject = $1 AND d.division_code LIKE $2 ORDER BY d.id"
+        )))
+        .bind(subject)
+        .bind(actor.scope().like_pattern())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn document(&self, actor: &Actor, id: i64) -> Result<(DocumentMeta, Vec<u8>)> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS}, d.pdf FROM documents d \
+             WHERE d.id = $1 AND d.division_code LIKE $2"
+        )))
+        .bind(id)
+        .bind(actor.scope().like_pattern())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+        Ok((document_from_row(&row)?, get(&row, "pdf")?))
     }
 }
 
@@ -3060,5 +3115,306 @@ impl SqlStore {
             total: report.households_imported,
         });
         Ok(report)
+    }
+}
+
+// ---- documents (行政文书) ----------------------------------------------------------------
+
+const DOCUMENT_COLUMNS: &str = "d.id, d.subject, d.case_id, d.division_code, d.kind, d.source, \
+     d.issuer_code, d.number, d.title, d.issued_at, d.issued_by, d.sha256, d.size";
+
+/// The 文号 counter of an issuer and year.
+fn document_counter(issuer: &DivisionCode, year: i32) -> String {
+    format!("doc:{issuer}:{year}")
+}
+
+fn serial_after(value: i64) -> Result<u32> {
+    u32::try_from(value + 1).map_err(|e| corrupt("document counter", e))
+}
+
+/// Largest PDF the archive accepts (a case's documents are a few pages).
+const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+
+fn document_from_row(row: &DbRow) -> Result<DocumentMeta> {
+    let kind: String = get(row, "kind")?;
+    Ok(DocumentMeta {
+        id: get(row, "id")?,
+        subject: get(row, "subject")?,
+        case_id: get(row, "case_id")?,
+        division: division_col(row, "division_code")?,
+        kind: DocumentKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
+        source: get(row, "source")?,
+        issuer: division_col(row, "issuer_code")?,
+        number: get(row, "number")?,
+        title: get(row, "title")?,
+        issued_at: get(row, "issued_at")?,
+        issued_by: get(row, "issued_by")?,
+        sha256: get(row, "sha256")?,
+        size: get(row, "size")?,
+    })
+}
+
+impl SqlStore {
+    async fn issue_document_impl(
+        &self,
+        ctx: &CommandContext,
+        doc: NewDocument,
+    ) -> Result<IssuedDocument> {
+        let user = match &ctx.actor {
+            Actor::User(u) => u.clone(),
+            _ => {
+                return Err(StoreError::Forbidden(
+                    "documents are issued by staff accounts".to_string(),
+                ));
+            }
+        };
+        if doc.pdf.is_empty()
+            || doc.pdf.len() > MAX_DOCUMENT_BYTES
+            || !doc.pdf.starts_with(b"%PDF-")
+        {
+            return Err(StoreError::Invalid(format!(
+                "a document must be a PDF of 1 byte to {MAX_DOCUMENT_BYTES} bytes"
+            )));
+        }
+        let number = doc.number.trim();
+        let title = doc.title.trim();
+        if number.is_empty() || title.is_empty() || doc.source.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "a document needs a number, a title and a source".to_string(),
+            ));
+        }
+        check_text("document number", number, 64)?;
+        check_text("document title", title, 64)?;
+        check_text("document source", &doc.source, 64)?;
+        if doc.serial == 0 || !(2000..=9999).contains(&doc.year) {
+            return Err(StoreError::Invalid(
+                "a document's serial starts at 1 and its year has four digits".to_string(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let target = Self::document_target(&mut tx, &doc.subject).await?;
+        if !ctx.actor.scope().contains(&target.division) {
+            return Err(StoreError::NotFound(doc.subject.key()));
+        }
+        let may_issue = match doc.subject {
+            DocumentSubject::Grant { .. } => user.role == Role::CountyAdmin,
+            _ => matches!(
+                user.role,
+                Role::TownshipCaseworker
+                    | Role::TownshipReviewer
+                    | Role::TownshipHead
+                    | Role::CountyAdmin
+            ),
+        };
+        if !may_issue {
+            return Err(StoreError::Forbidden(
+                "your role does not issue this document".to_string(),
+            ));
+        }
+        if !target.issuers.contains(&doc.issuer) {
+            return Err(StoreError::Invalid(
+                "this document is issued by another body (a case's by its township or \
+                 county, a grant's by its county, a notice list by its township)"
+                    .to_string(),
+            ));
+        }
+        let county = target.county.clone();
+        let subject = doc.subject.key();
+        // Serialize issuers of one county on its chain: the counter check below then
+        // cannot race on either backend.
+        let head = Self::lock_chain(&mut tx, &county).await?;
+        let existing = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d \
+             WHERE d.subject = $1 AND d.kind = $2 AND d.source = $3"
+        )))
+        .bind(&subject)
+        .bind(doc.kind.as_str())
+        .bind(&doc.source)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = existing {
+            let meta = document_from_row(&row)?;
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(IssuedDocument { meta, new: false });
+        }
+        let counter = document_counter(&doc.issuer, doc.year);
+        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(&counter)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let next = serial_after(value.unwrap_or(0))?;
+        if doc.serial != next {
+            return Err(StoreError::DocumentSerialTaken {
+                serial: doc.serial,
+                next,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(&counter)
+        .bind(i64::from(doc.serial))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let id = Self::next_id(&mut tx, "documents").await?;
+        let sha256 = jiuzhu_store::event::sha256_hex(&doc.pdf);
+        let size = doc.pdf.len() as i64;
+        sqlx::query(
+            "INSERT INTO documents (county_code, id, subject, case_id, division_code, kind, \
+             source, issuer_code, year, serial, number, title, issued_at, issued_by, sha256, \
+             size, pdf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17)",
+        )
+        .bind(&county)
+        .bind(id)
+        .bind(&subject)
+        .bind(target.case_id)
+        .bind(target.division.as_str())
+        .bind(doc.kind.as_str())
+        .bind(&doc.source)
+        .bind(doc.issuer.as_str())
+        .bind(doc.year)
+        .bind(i64::from(doc.serial))
+        .bind(number)
+        .bind(title)
+        .bind(ctx.now)
+        .bind(user.id)
+        .bind(&sha256)
+        .bind(size)
+        .bind(&doc.pdf)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let event = NewEvent::new(
+            "document.issued",
+            format!("document:{id}"),
+            json!({
+                "subject": subject,
+                "case_id": target.case_id,
+                "case_number": target.case_number,
+                "kind": doc.kind.as_str(),
+                "source": doc.source,
+                "issuer": doc.issuer.as_str(),
+                "number": number,
+                "title": title,
+                "sha256": sha256,
+                "size": size,
+            }),
+        );
+        Self::append(
+            &mut tx,
+            &ctx.actor,
+            ctx.now,
+            &ctx.idempotency_key,
+            &county,
+            vec![event],
+            Some(head),
+        )
+        .await?;
+        // Read back as stored (PostgreSQL keeps microseconds).
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let meta = document_from_row(&row)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(IssuedDocument { meta, new: true })
+    }
+}
+
+impl SqlStore {
+    /// Not found unless the document's case is visible to the actor.
+    async fn document_visible(&self, actor: &Actor, id: i64) -> Result<()> {
+        let division: Option<String> =
+            sqlx::query_scalar("SELECT division_code FROM documents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        division
+            .and_then(|d| DivisionCode::parse(&d).ok())
+            .filter(|d| actor.scope().contains(d))
+            .map(|_| ())
+            .ok_or_else(|| StoreError::NotFound(format!("document {id}")))
+    }
+}
+
+/// What a document subject resolves to in the database.
+struct DocumentTarget {
+    county: String,
+    /// Whose staff see it.
+    division: DivisionCode,
+    /// Who may issue it.
+    issuers: Vec<DivisionCode>,
+    case_id: Option<i64>,
+    case_number: Option<String>,
+}
+
+impl SqlStore {
+    async fn document_target(tx: &mut Tx<'_>, subject: &DocumentSubject) -> Result<DocumentTarget> {
+        let county_of = |code: &DivisionCode| -> Result<DivisionCode> {
+            DivisionCode::parse(code.county_prefix()).map_err(|e| corrupt("county code", e))
+        };
+        match subject {
+            DocumentSubject::Case { case_id } => {
+                let row = sqlx::query(
+                    "SELECT county_code, village_code, township_code, number FROM cases \
+                     WHERE id = $1",
+                )
+                .bind(case_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("case {case_id}")))?;
+                let township = division_col(&row, "township_code")?;
+                let county = county_of(&township)?;
+                Ok(DocumentTarget {
+                    county: get(&row, "county_code")?,
+                    division: division_col(&row, "village_code")?,
+                    issuers: vec![township, county],
+                    case_id: Some(*case_id),
+                    case_number: Some(get(&row, "number")?),
+                })
+            }
+            DocumentSubject::Grant { grant_id } => {
+                let row = sqlx::query(
+                    "SELECT county_code, township_code FROM delegation_grants WHERE id = $1",
+                )
+                .bind(grant_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
+                let township = division_col(&row, "township_code")?;
+                Ok(DocumentTarget {
+                    county: get(&row, "county_code")?,
+                    issuers: vec![county_of(&township)?],
+                    division: township,
+                    case_id: None,
+                    case_number: None,
+                })
+            }
+            DocumentSubject::NoticeList { township, .. } => {
+                if township.level() != jiuzhu_domain::DivisionLevel::Township
+                    || !Self::division_exists(tx, township).await?
+                {
+                    return Err(StoreError::NotFound(format!("township {township}")));
+                }
+                Ok(DocumentTarget {
+                    county: township.county_prefix().to_string(),
+                    division: township.clone(),
+                    issuers: vec![township.clone()],
+                    case_id: None,
+                    case_number: None,
+                })
+            }
+        }
     }
 }

@@ -75,6 +75,10 @@ pub enum StoreError {
         message: String,
         message_zh: String,
     },
+    /// The 文号 serial a document was rendered with was taken meanwhile by another document
+    /// of the same issuer: render again with `next`.
+    #[error("document serial {serial} is taken; the next free serial is {next}")]
+    DocumentSerialTaken { serial: u32, next: u32 },
 
     /// The event log's hash chain is broken.
     #[error("audit chain broken: {0}")]
@@ -112,6 +116,7 @@ impl StoreError {
             StoreError::Invalid(_) => "invalid",
             StoreError::Case { code, .. } => code,
             StoreError::Supervision { code, .. } => code,
+            StoreError::DocumentSerialTaken { .. } => "document_serial_taken",
             StoreError::ChainBroken(_) => "chain_broken",
             StoreError::Database(_) => "database",
         }

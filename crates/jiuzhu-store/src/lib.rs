@@ -199,6 +199,36 @@ pub trait Store: Send + Sync {
         within_days: u32,
     ) -> Result<Vec<CaseSummary>>;
 
+    // ---- documents (行政文书) -------------------------------------------------------------
+
+    /// The serial the issuer's next document of `year` gets (the 文号 counter plus one).
+    /// Render the document with it and pass it to [`Store::issue_document`].
+    async fn next_document_serial(&self, issuer: &DivisionCode, year: i32) -> Result<u32>;
+
+    /// 签发归档: archives a rendered document in one transaction: the PDF byte for byte,
+    /// its SHA-256 (computed here) in a `document.issued` event on the county's chain
+    /// (subject `document:{id}`), and the issuer's 文号 counter moved to `doc.serial`. A
+    /// document already archived for the same subject, kind and source is returned instead
+    /// (`new: false`) and nothing is written. Refused when the actor may not issue it (a
+    /// case's or notice list's: township staff of the township or a county admin; a
+    /// grant's 授权书: a county admin) and with [`StoreError::DocumentSerialTaken`] when
+    /// the serial is no longer the next one (render again with the new serial).
+    async fn issue_document(
+        &self,
+        ctx: &CommandContext,
+        doc: NewDocument,
+    ) -> Result<IssuedDocument>;
+
+    /// The documents archived with a case visible to the actor, oldest first.
+    async fn case_documents(&self, actor: &Actor, case_id: i64) -> Result<Vec<DocumentMeta>>;
+
+    /// The documents archived for a subject (see [`DocumentSubject::key`]) inside the
+    /// actor's jurisdiction, oldest first.
+    async fn documents_of(&self, actor: &Actor, subject: &str) -> Result<Vec<DocumentMeta>>;
+
+    /// One archived document and its PDF, if it lies inside the actor's jurisdiction.
+    async fn document(&self, actor: &Actor, id: i64) -> Result<(DocumentMeta, Vec<u8>)>;
+
     // ---- audit -------------------------------------------------------------------------
 
     /// Events about `subject` (e.g. `household:12`, `case:3`: a case's timeline) visible to the actor, oldest first.

@@ -1,5 +1,7 @@
 //! Records read from the store and the inputs of commands.
 
+use std::fmt;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use jiuzhu_domain::{
     DivisionCode, DivisionLevel, Fen, IdNumber, PersonName, Program, Relation, Role, Sex,
@@ -507,4 +509,147 @@ pub struct CaseFact {
     pub open: bool,
     /// The local moment after which the case is overdue, if it has an open step.
     pub next_deadline: Option<NaiveDateTime>,
+}
+
+/// 行政文书 the kinds of document the archive keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// 一次性告知书
+    MissingMaterialsNotice,
+    /// 申请审核确认表
+    ApplicationReviewForm,
+    /// 不予批准告知书
+    RefusalNotice,
+    /// 公示名单 (a township's current notices)
+    PublicNoticeList,
+    /// 授权书 (a delegation grant)
+    DelegationLetter,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 5] = [
+        DocumentKind::MissingMaterialsNotice,
+        DocumentKind::ApplicationReviewForm,
+        DocumentKind::RefusalNotice,
+        DocumentKind::PublicNoticeList,
+        DocumentKind::DelegationLetter,
+    ];
+
+    /// Stable machine name (stored, and used in URLs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::MissingMaterialsNotice => "missing_materials_notice",
+            DocumentKind::ApplicationReviewForm => "application_review_form",
+            DocumentKind::RefusalNotice => "refusal_notice",
+            DocumentKind::PublicNoticeList => "public_notice_list",
+            DocumentKind::DelegationLetter => "delegation_letter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            DocumentKind::MissingMaterialsNotice => "一次性告知书",
+            DocumentKind::ApplicationReviewForm => "申请审核确认表",
+            DocumentKind::RefusalNotice => "不予批准告知书",
+            DocumentKind::PublicNoticeList => "公示名单",
+            DocumentKind::DelegationLetter => "授权书",
+        }
+    }
+}
+
+/// What a document belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DocumentSubject {
+    /// A case's document (一次性告知书, 申请审核确认表, 不予批准告知书).
+    Case { case_id: i64 },
+    /// A delegation grant's 授权书, issued by the county.
+    Grant { grant_id: i64 },
+    /// A township's 公示名单 of one day, issued by the township.
+    NoticeList {
+        township: DivisionCode,
+        date: NaiveDate,
+    },
+}
+
+impl DocumentSubject {
+    /// `case:{id}`, `grant:{id}` or `notices:{township}:{date}` (stored, unique per kind and
+    /// source).
+    pub fn key(&self) -> String {
+        match self {
+            DocumentSubject::Case { case_id } => format!("case:{case_id}"),
+            DocumentSubject::Grant { grant_id } => format!("grant:{grant_id}"),
+            DocumentSubject::NoticeList { township, date } => format!("notices:{township}:{date}"),
+        }
+    }
+}
+
+/// A rendered document to archive ([`crate::Store::issue_document`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    pub subject: DocumentSubject,
+    pub kind: DocumentKind,
+    /// Which step the document records (e.g. `decision:0`, `one_time_notice`): a subject
+    /// has at most one document per kind and source, so issuing again returns the archived
+    /// one.
+    pub source: String,
+    /// The issuing body's division (township or county): the 文号 counter's owner. A
+    /// case's documents come from its township or county, a 授权书 from the grant's
+    /// county, a 公示名单 from its township.
+    pub issuer: DivisionCode,
+    pub year: i32,
+    /// The serial the PDF prints: must be the issuer's next serial of the year
+    /// ([`crate::Store::next_document_serial`]); otherwise the store refuses it
+    /// ([`crate::StoreError::Conflict`]) and the caller renders again with the new one.
+    pub serial: u32,
+    /// 文号 as printed, e.g. `珙泉民救〔2026〕3号`.
+    pub number: String,
+    pub title: String,
+    pub pdf: Vec<u8>,
+}
+
+impl fmt::Debug for NewDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewDocument")
+            .field("subject", &self.subject)
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .field("number", &self.number)
+            .field("pdf_len", &self.pdf.len())
+            .finish()
+    }
+}
+
+/// An archived document (without its bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentMeta {
+    pub id: i64,
+    /// [`DocumentSubject::key`].
+    pub subject: String,
+    pub case_id: Option<i64>,
+    /// Staff whose jurisdiction contains this division see the document.
+    pub division: DivisionCode,
+    pub kind: DocumentKind,
+    pub source: String,
+    pub issuer: DivisionCode,
+    pub number: String,
+    pub title: String,
+    pub issued_at: DateTime<Utc>,
+    pub issued_by: i64,
+    /// SHA-256 of the PDF, lower-case hex (also in the `document.issued` event).
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// The outcome of [`crate::Store::issue_document`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedDocument {
+    pub meta: DocumentMeta,
+    /// `false`: the document had been issued before and the archived one is returned.
+    pub new: bool,
 }

@@ -89,6 +89,7 @@ pub(super) fn base() -> OpenApi {
             (name = "households", description = "家庭 (households and their members)"),
             (name = "users", description = "用户 (accounts)"),
             (name = "cases", description = "案件 (the case engine: commands and reads)"),
+            (name = "documents", description = "行政文书 (official documents as archived PDF)"),
             (name = "meta", description = "接口文档 (this document)"),
         ),
         components(schemas(ErrorBody))

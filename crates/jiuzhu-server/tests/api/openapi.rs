@@ -93,6 +93,9 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
         ("get", "/api/v1/cases/{id}/timeline"),
         ("get", "/api/v1/cases/overdue"),
         ("get", "/api/v1/cases/due-soon"),
+        ("get", "/api/v1/cases/{id}/documents"),
+        ("post", "/api/v1/cases/{id}/documents/{kind}"),
+        ("get", "/api/v1/documents/{id}"),
         ("get", "/api/v1/openapi.json"),
     ]
     .into_iter()

@@ -52,6 +52,7 @@ macro_rules! all_conformance_tests {
             rectification_needs_a_response_and_overdue_orders_are_listed,
             complaints_are_routed_with_an_answer_deadline,
             dishonesty_records_need_the_profile_and_stay_with_county_staff,
+            documents_are_archived_with_their_case,
         );
     };
 }

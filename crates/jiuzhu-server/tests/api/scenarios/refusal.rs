@@ -9,6 +9,7 @@ use crate::case_api::{
     act, apply, approve, assert_by, case_state, check_passed, decide, due_of, home_visit,
     last_event, listed, refuse, review_refuse, simple, step, timeline, top_up, working_days_after,
 };
+use crate::documents::{download, issue, pdf_text};
 use crate::helpers::{register_household, spawn_app, system};
 
 const VILLAGE: &str = "650205001002";
@@ -91,6 +92,34 @@ async fn refusal_with_reasons_and_its_written_notice_within_three_working_days()
         .await,
         "decided"
     );
+    // The written notice itself: 不予批准告知书 with every reason and the legal remedy, as
+    // an archived PDF whose hash the event log keeps.
+    let (status, doc) = issue(&app, cw, id, "refusal_notice").await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    let text = pdf_text(&download(&app, cw, &doc).await);
+    let number = doc["number"].as_str().unwrap();
+    assert!(number.ends_with("〔2023〕1号"), "{number}");
+    for expected in [
+        "不予批准告知书",
+        number,
+        "家庭人均月收入高于当地低保标准",
+        "共同生活的子女有稳定工资收入",
+        "行政复议",
+        "行政诉讼",
+        "乌尔禾区人民政府",
+        "乌尔禾区人民法院",
+        "2023年6月7日",
+    ] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
+    // The review form of the same decision takes the issuer's next number.
+    let (status, form) = issue(&app, head, id, "application_review_form").await;
+    assert_eq!(status, StatusCode::CREATED, "{form}");
+    assert!(form["number"].as_str().unwrap().ends_with("〔2023〕2号"));
+    let text = pdf_text(&download(&app, head, &form).await);
+    for expected in ["申请审核确认表", "审核意见", "确认意见", "不予批准"] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
     let notice_due = working_days_after("2023-06-07", 3);
     let state = case_state(&app, cw, id).await;
     assert_eq!(
