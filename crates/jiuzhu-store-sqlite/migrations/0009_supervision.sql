@@ -1,5 +1,5 @@
 -- jiuzhu schema 9 (SQLite): county supervision of township decisions (放权不放责).
--- Versions 7 and 8 are reserved for other work; the migrator applies whatever is missing.
+-- Version 8 is reserved for other work; the migrator applies whatever is missing.
 --   filings               备案: one row per township decision, written in the decision's
 --                         transaction; the county's review (审查) fills the review columns.
 --   spot_check_draws      抽查 draws: seed, method, candidates and strata of each draw; a
