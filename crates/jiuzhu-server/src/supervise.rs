@@ -125,9 +125,11 @@ fn month_of(state: &AppState, raw: Option<&str>) -> Result<Month, WebError> {
         Some(m) => m
             .parse()
             .map_err(|_| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "月份格式应为 YYYY-MM")),
+        // The last complete month: a month's sample is drawn once its decisions are all in.
         None => {
             let today = state.local_now().date();
-            Ok(month_from(today))
+            let first = today - chrono::Days::new(u64::from(chrono::Datelike::day(&today)));
+            Ok(month_from(first))
         }
     }
 }

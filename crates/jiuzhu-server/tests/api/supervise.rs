@@ -59,6 +59,14 @@ async fn the_county_draws_checks_and_orders_a_rectification_the_township_answers
     .await;
 
     let sup = app.logged_in("gongxian.supervisor").await;
+    // Without a period the page shows the last complete month (the one to sample).
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let last = today - chrono::Days::new(u64::from(chrono::Datelike::day(&today)));
+    let (_, html) = page(&sup, &app, "/supervision").await;
+    assert!(
+        html.contains(&format!("监督检查 {}", last.format("%Y-%m"))),
+        "{html}"
+    );
     let (status, html) = page(&sup, &app, "/supervision?period=2026-10").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("待审查备案"), "{html}");
