@@ -17,7 +17,7 @@ use chrono::{Datelike, NaiveDate};
 use jiuzhu_docs as docs;
 use jiuzhu_domain::case::{CaseState, Decision, Recommendation};
 use jiuzhu_domain::delegation::Authority;
-use jiuzhu_domain::{DivisionCode, Role};
+use jiuzhu_domain::DivisionCode;
 use jiuzhu_store::auth::new_secret;
 use jiuzhu_store::{
     Actor, CommandContext, DocumentKind, DocumentMeta, DocumentSubject, Household, NewDocument,
@@ -88,12 +88,11 @@ pub(crate) fn offers(c: &CaseState) -> Vec<Offer> {
     out
 }
 
-/// Whether a role issues documents (the store checks the same).
-pub(crate) fn may_issue(role: Role) -> bool {
-    matches!(
-        role,
-        Role::TownshipCaseworker | Role::TownshipReviewer | Role::TownshipHead | Role::CountyAdmin
-    )
+/// Whether the actor's role issues documents of `subject` (the store checks the same rule).
+pub(crate) fn may_issue(actor: &Actor, subject: &DocumentSubject) -> bool {
+    actor
+        .role()
+        .is_some_and(|r| jiuzhu_store::policy::may_issue_document(r, subject))
 }
 
 /// One row of the case page's document list.
@@ -101,6 +100,18 @@ pub(crate) struct DocRow {
     pub kind: &'static str,
     pub title: &'static str,
     pub issued: Option<IssuedRow>,
+}
+
+impl From<&DocumentMeta> for IssuedRow {
+    fn from(d: &DocumentMeta) -> Self {
+        IssuedRow {
+            id: d.id,
+            number: d.number.clone(),
+            at: fmt_time(d.issued_at),
+            sha256: d.sha256.clone(),
+            sha256_short: d.sha256.chars().take(12).collect(),
+        }
+    }
 }
 
 /// An archived document as the case page lists it.
@@ -124,13 +135,7 @@ pub(crate) fn rows(c: &CaseState, archived: &[DocumentMeta]) -> Vec<DocRow> {
             issued: archived
                 .iter()
                 .find(|d| d.kind == o.kind && d.source == o.source)
-                .map(|d| IssuedRow {
-                    id: d.id,
-                    number: d.number.clone(),
-                    at: fmt_time(d.issued_at),
-                    sha256: d.sha256.clone(),
-                    sha256_short: d.sha256.chars().take(12).collect(),
-                }),
+                .map(IssuedRow::from),
         })
         .collect()
 }
@@ -644,7 +649,7 @@ pub(crate) async fn issue(
         .find(|o| o.kind == kind)
         .ok_or_else(IssueError::not_offered)?;
     let household = state.store.household(actor, c.header.household_id).await?;
-    let allowed = actor.role().is_some_and(may_issue);
+    let allowed = may_issue(actor, &offer.subject);
     let names = Names::of(state, &c).await;
     let signers = signers(state, actor, &c).await;
     archive(state, ctx, &offer, allowed, |serial| {
@@ -747,7 +752,7 @@ pub(crate) async fn issue_grant_letter(
         issuer: county,
         date: state.local_now().date(),
     };
-    let allowed = actor.role() == Some(Role::CountyAdmin);
+    let allowed = may_issue(actor, &offer.subject);
     archive(state, ctx, &offer, allowed, |serial| {
         Ok(docs::Document::DelegationLetter(docs::DelegationLetter {
             header: names.header(
@@ -901,7 +906,7 @@ pub(crate) async fn issue_notice_list(
     let names = Names::for_township(state, township).await;
     let first = lines.iter().map(|l| l.posted).min().unwrap_or(today);
     let last = lines.iter().filter_map(|l| l.until).max().unwrap_or(today);
-    let allowed = actor.role().is_some_and(may_issue);
+    let allowed = may_issue(actor, &offer.subject);
     archive(state, ctx, &offer, allowed, |serial| {
         Ok(docs::Document::PublicNoticeList(docs::PublicNoticeList {
             header: names.header(
@@ -1027,17 +1032,16 @@ pub(crate) async fn notice_list_page(
                 },
             })
             .collect(),
-        archived: archived
-            .iter()
-            .map(|d| IssuedRow {
-                id: d.id,
-                number: d.number.clone(),
-                at: fmt_time(d.issued_at),
-                sha256: d.sha256.clone(),
-                sha256_short: d.sha256.chars().take(12).collect(),
-            })
-            .collect(),
-        may_issue: may_issue(s.user.role) && township.is_some(),
+        archived: archived.iter().map(IssuedRow::from).collect(),
+        may_issue: township.as_ref().is_some_and(|t| {
+            may_issue(
+                &actor,
+                &DocumentSubject::NoticeList {
+                    township: t.clone(),
+                    date: state.local_now().date(),
+                },
+            )
+        }),
     };
     Ok(axum::response::Html(view.render()?).into_response())
 }

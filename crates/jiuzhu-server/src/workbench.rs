@@ -1311,7 +1311,10 @@ async fn case_page(
         decision,
         forms,
         documents: crate::documents::rows(&c, &archived),
-        may_issue: crate::documents::may_issue(s.user.role),
+        may_issue: crate::documents::may_issue(
+            &actor,
+            &jiuzhu_store::DocumentSubject::Case { case_id: id },
+        ),
         timeline: events
             .iter()
             .map(|e| TimelineRow {

@@ -3288,17 +3288,7 @@ impl SqlStore {
         if !ctx.actor.scope().contains(&target.division) {
             return Err(StoreError::NotFound(doc.subject.key()));
         }
-        let may_issue = match doc.subject {
-            DocumentSubject::Grant { .. } => user.role == Role::CountyAdmin,
-            _ => matches!(
-                user.role,
-                Role::TownshipCaseworker
-                    | Role::TownshipReviewer
-                    | Role::TownshipHead
-                    | Role::CountyAdmin
-            ),
-        };
-        if !may_issue {
+        if !policy::may_issue_document(user.role, &doc.subject) {
             return Err(StoreError::Forbidden(
                 "your role does not issue this document".to_string(),
             ));

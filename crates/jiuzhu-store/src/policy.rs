@@ -163,3 +163,19 @@ pub fn manage_entitlement(actor: &Actor, division: &DivisionCode) -> Result<()> 
         )),
     }
 }
+
+/// Whether a role issues a document of `subject` (行政文书): a grant's 授权书 the county
+/// administrator; a case's documents and a township's 公示名单 the township's caseworker,
+/// reviewer or head, or the county administrator. Jurisdiction is checked separately.
+pub fn may_issue_document(role: Role, subject: &crate::model::DocumentSubject) -> bool {
+    match subject {
+        crate::model::DocumentSubject::Grant { .. } => role == Role::CountyAdmin,
+        _ => matches!(
+            role,
+            Role::TownshipCaseworker
+                | Role::TownshipReviewer
+                | Role::TownshipHead
+                | Role::CountyAdmin
+        ),
+    }
+}
