@@ -15,9 +15,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
 use jiuzhu_docs as docs;
+use jiuzhu_domain::DivisionCode;
 use jiuzhu_domain::case::{CaseState, Decision, Recommendation};
 use jiuzhu_domain::delegation::Authority;
-use jiuzhu_domain::DivisionCode;
 use jiuzhu_store::auth::new_secret;
 use jiuzhu_store::{
     Actor, CommandContext, DocumentKind, DocumentMeta, DocumentSubject, Household, NewDocument,
@@ -671,13 +671,22 @@ pub(crate) async fn issue_submit(
         return Err(WebError::csrf());
     }
     let kind = DocumentKind::parse(&kind).ok_or_else(not_found)?;
-    let ctx = CommandContext::new(
+    let ctx = issue_context(&state, &s)?;
+    let (meta, _) = issue(&state, &ctx, id, kind).await?;
+    Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
+}
+
+/// The context of an issue from a page: issuing is idempotent by subject, kind and source,
+/// so each request gets a fresh key.
+fn issue_context(
+    state: &AppState,
+    s: &crate::session::SessionUser,
+) -> Result<CommandContext, WebError> {
+    Ok(CommandContext::new(
         s.actor(),
         format!("web:doc:{}", new_secret().map_err(WebError::from)?),
         state.now(),
-    );
-    let (meta, _) = issue(&state, &ctx, id, kind).await?;
-    Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
+    ))
 }
 
 fn not_found() -> WebError {
@@ -788,11 +797,7 @@ pub(crate) async fn grant_letter_submit(
     if !s.csrf_ok(&data.one("csrf")) {
         return Err(WebError::csrf());
     }
-    let ctx = CommandContext::new(
-        s.actor(),
-        format!("web:doc:{}", new_secret().map_err(WebError::from)?),
-        state.now(),
-    );
+    let ctx = issue_context(&state, &s)?;
     let (meta, _) = issue_grant_letter(&state, &ctx, id).await?;
     Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
 }
@@ -1058,11 +1063,7 @@ pub(crate) async fn notice_list_submit(
     }
     let asked = data.one("township");
     let township = notice_township(&s, Some(asked.as_str())).ok_or_else(not_found)?;
-    let ctx = CommandContext::new(
-        s.actor(),
-        format!("web:doc:{}", new_secret().map_err(WebError::from)?),
-        state.now(),
-    );
+    let ctx = issue_context(&state, &s)?;
     let (meta, _) = issue_notice_list(&state, &ctx, &township).await?;
     Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
 }
