@@ -8,6 +8,7 @@ pub mod case;
 pub mod deadline;
 pub mod delegation;
 pub mod division;
+pub mod dynamic;
 pub mod household;
 pub mod id_number;
 pub mod money;

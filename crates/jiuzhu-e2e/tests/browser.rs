@@ -425,7 +425,8 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
             .execute(
                 &CommandContext::new(Actor::system("e2e"), "e2e:household", chrono::Utc::now()),
                 Command::RegisterHousehold(NewHousehold {
-                    division: DivisionCode::parse("511526100205").unwrap(),
+                    // 文聚社区, the village of the demo's village assistant.
+                    division: DivisionCode::parse("511526100001").unwrap(),
                     address: "珙泉镇测试村1组".to_string(),
                     members: vec![NewMember {
                         name: PersonName::parse("李某芳").unwrap(),
@@ -732,7 +733,7 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
 
         // The public: the board shows the approval with the name masked, never the ID.
         driver
-            .goto(format!("{base}/public/notices?division=511526100205"))
+            .goto(format!("{base}/public/notices?division=511526100001"))
             .await?;
         driver.screenshot(&shots.join("public-board.png")).await?;
         let board = driver.source().await?;
@@ -759,6 +760,129 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
         driver
             .screenshot(&shots.join("public-objection.png"))
             .await?;
+
+        // 动态管理: the village assistant records November's visit and reports that the
+        // income changed; the caseworker re-checks and the amount goes down from November.
+        login(&driver, &base, "gongxian.assistant").await?;
+        driver.goto(format!("{base}/dynamic?month=2026-11")).await?;
+        let visit_row = format!("#visit-{household}");
+        assert!(
+            driver
+                .find(By::Css(format!("{visit_row} .visit-status")))
+                .await?
+                .text()
+                .await?
+                .contains("未走访"),
+            "listed as not yet visited"
+        );
+        set_value(
+            &driver,
+            &format!("{visit_row} [name='visited_on']"),
+            "2026-11-20",
+        )
+        .await?;
+        driver
+            .find(By::Css(format!("{visit_row} option[value='change']")))
+            .await?
+            .click()
+            .await?;
+        driver
+            .find(By::Css(format!(
+                "{visit_row} input[name='changes'][value='income']"
+            )))
+            .await?
+            .click()
+            .await?;
+        driver
+            .find(By::Css(format!("{visit_row} [name='note']")))
+            .await?
+            .send_keys("户主开始打零工")
+            .await?;
+        driver
+            .find(By::Css(format!("{visit_row} button")))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        let status = driver
+            .find(By::Css(format!("{visit_row} .visit-status")))
+            .await?
+            .text()
+            .await?;
+        assert!(status.contains("收入变化"), "{status}");
+        driver.screenshot(&shots.join("dynamic-visits.png")).await?;
+        logout(&driver, &base).await?;
+
+        login(&driver, &base, "gongxian.caseworker").await?;
+        driver.goto(format!("{base}/dynamic?month=2026-11")).await?;
+        let due = driver
+            .find(By::Css(format!("#due-{household}-dibao")))
+            .await?;
+        assert!(due.text().await?.contains("走访发现变化"), "due at once");
+        due.find(By::Css("a")).await?.click().await?;
+        driver.query(By::Id("recheck-form")).first().await?;
+        set_value(&driver, "#checked_on", "2026-11-25").await?;
+        let income = driver.find(By::Css("[name='m1_income']")).await?;
+        assert_eq!(income.value().await?.as_deref(), Some("300.00"));
+        income.clear().await?;
+        income.send_keys("400").await?;
+        driver
+            .find(By::Id("findings"))
+            .await?
+            .send_keys("户主打零工，月收入增加100元")
+            .await?;
+        driver
+            .screenshot(&shots.join("dynamic-recheck.png"))
+            .await?;
+        driver
+            .find(By::Css("#recheck-form button.submit"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        let change = driver
+            .find(By::Css("#rechecks .recheck-change"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            change.contains("300.00元 → 200.00元（2026-12起）"),
+            "{change}"
+        );
+        logout(&driver, &base).await?;
+        // The county generates December's roster: October to November at 300 (back-pay),
+        // December at the reduced 200.
+        login(&driver, &base, "gongxian.admin").await?;
+        driver.goto(format!("{base}/funds?month=2026-12")).await?;
+        driver
+            .find(By::Css("form[action='/funds/generate_rosters'] button"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        assert_eq!(text(&driver, "roster-total").await, "800.00");
+        driver.screenshot(&shots.join("dynamic-roster.png")).await?;
+        let admin = actor(&*db.store, "gongxian.admin").await;
+        let lines = db
+            .store
+            .payments(
+                &admin,
+                "2026-12".parse().unwrap(),
+                &jiuzhu_domain::DivisionCode::parse("511526").unwrap(),
+                PageRequest::new(1, 50),
+            )
+            .await
+            .unwrap();
+        let line = lines
+            .items
+            .iter()
+            .find(|p| p.household_id == household)
+            .expect("on December's roster");
+        assert_eq!(
+            (line.amount.fen(), line.backpay.fen()),
+            (80_000, 60_000),
+            "200 for December after 300 for October and November"
+        );
         WebDriverResult::Ok(())
     }
     .await;

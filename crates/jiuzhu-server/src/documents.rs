@@ -15,9 +15,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
 use jiuzhu_docs as docs;
-use jiuzhu_domain::DivisionCode;
 use jiuzhu_domain::case::{CaseState, Decision, Recommendation};
 use jiuzhu_domain::delegation::Authority;
+use jiuzhu_domain::{DivisionCode, Fen};
 use jiuzhu_store::auth::new_secret;
 use jiuzhu_store::{
     Actor, CommandContext, DocumentKind, DocumentMeta, DocumentSubject, Household, NewDocument,
@@ -337,7 +337,9 @@ fn build(
                 remedy: names.remedy(),
             })
         }
-        DocumentKind::PublicNoticeList | DocumentKind::DelegationLetter => {
+        DocumentKind::PublicNoticeList
+        | DocumentKind::DelegationLetter
+        | DocumentKind::AdjustmentNotice => {
             return Err(missing_offer());
         }
         DocumentKind::ApplicationReviewForm => {
@@ -799,6 +801,92 @@ pub(crate) async fn grant_letter_submit(
     }
     let ctx = issue_context(&state, &s)?;
     let (meta, _) = issue_grant_letter(&state, &ctx, id).await?;
+    Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
+}
+
+// ---- 调整/停发告知书 of a re-check ----------------------------------------------------------
+
+/// Issues (or finds) the 调整/停发告知书 of a re-check that changed the amount (the township
+/// issues it; the household may object, and the notice says how).
+pub(crate) async fn issue_adjustment_notice(
+    state: &AppState,
+    ctx: &CommandContext,
+    recheck_id: i64,
+) -> Result<(DocumentMeta, bool), IssueError> {
+    use jiuzhu_store::dynamic::{RecheckFilter, RecheckOutcome};
+    let actor = &ctx.actor;
+    let not_found = || IssueError::from(StoreError::NotFound(format!("recheck {recheck_id}")));
+    let r = state
+        .store
+        .rechecks(actor, &RecheckFilter::default())
+        .await?
+        .into_iter()
+        .find(|r| r.id == recheck_id)
+        .ok_or_else(not_found)?;
+    if !r.outcome.needs_notice() {
+        return Err(IssueError::not_offered());
+    }
+    let household = state.store.household(actor, r.household_id).await?;
+    let recipient = applicant(&household)?;
+    let names = Names::for_township(state, &r.township).await;
+    let offer = Offer {
+        subject: DocumentSubject::Recheck { recheck_id },
+        kind: DocumentKind::AdjustmentNotice,
+        source: "recheck".to_string(),
+        issuer: r.township.clone(),
+        date: state.local_now().date(),
+    };
+    let allowed = may_issue(actor, &offer.subject);
+    let (kind, effective, new_amount) = match r.outcome {
+        RecheckOutcome::Increase => (docs::AdjustmentKind::Increase, r.effective, r.amount),
+        RecheckOutcome::Reduce => (docs::AdjustmentKind::Decrease, r.effective, r.amount),
+        // A gradual exit is a stop from the end of the period; until then the amount stays.
+        RecheckOutcome::GradualExit | RecheckOutcome::Stop => {
+            (docs::AdjustmentKind::Stop, r.stop_from, Fen::ZERO)
+        }
+        RecheckOutcome::Unchanged => return Err(IssueError::not_offered()),
+    };
+    let effective = effective.ok_or_else(IssueError::not_offered)?.first_day();
+    let case_number = match r.case_id {
+        Some(id) => state
+            .store
+            .case(actor, id)
+            .await
+            .map(|c| c.header.number.clone())
+            .unwrap_or_else(|_| format!("复核第{recheck_id}号")),
+        None => format!("复核第{recheck_id}号"),
+    };
+    archive(state, ctx, &offer, allowed, |serial| {
+        Ok(docs::Document::AdjustmentNotice(docs::AdjustmentNotice {
+            header: names.header(&offer.issuer, offer.date, serial, case_number.clone()),
+            kind,
+            program: r.program,
+            recipient: recipient.clone(),
+            previous_amount: r.previous,
+            new_amount,
+            effective_month: effective,
+            reasons: vec![r.reason_zh.clone(), format!("复核情况：{}", r.findings)],
+            working: r.calculation.as_ref().map(docs::Working::from),
+            remedy: names.remedy(),
+        }))
+    })
+    .await
+}
+
+/// `POST /dynamic/rechecks/{id}/notice`: issue (or find) and download the re-check's notice.
+pub(crate) async fn adjustment_notice_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let data = FormData::parse(&body);
+    if !s.csrf_ok(&data.one("csrf")) {
+        return Err(WebError::csrf());
+    }
+    let ctx = issue_context(&state, &s)?;
+    let (meta, _) = issue_adjustment_notice(&state, &ctx, id).await?;
     Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
 }
 

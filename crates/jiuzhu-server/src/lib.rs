@@ -15,6 +15,7 @@ mod api;
 mod county;
 mod docs;
 mod documents;
+mod dynamic;
 mod error;
 mod export;
 mod funds;
@@ -148,6 +149,16 @@ pub fn router(state: AppState) -> Router {
             get(funds::reserve).post(funds::reserve_submit),
         )
         .route("/funds/{action}", post(funds::act))
+        .route("/dynamic", get(dynamic::dynamic))
+        .route("/dynamic/visit", post(dynamic::visit))
+        .route(
+            "/dynamic/recheck/{household_id}/{program}",
+            get(dynamic::recheck_form).post(dynamic::recheck_submit),
+        )
+        .route(
+            "/dynamic/rechecks/{id}/notice",
+            post(documents::adjustment_notice_submit),
+        )
         .route("/supervision", get(supervise::supervision))
         .route("/supervision/{op}", post(supervise::act))
         .route("/users", get(users::users).post(users::create))

@@ -86,7 +86,7 @@ impl FormData {
             .unwrap_or_default()
     }
 
-    fn all(&self, name: &str) -> Vec<String> {
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
         self.0.get(name).cloned().unwrap_or_default()
     }
 
@@ -96,7 +96,7 @@ impl FormData {
             .is_some_and(|v| v.iter().any(|x| x == value))
     }
 
-    fn checked(&self, name: &str) -> bool {
+    pub(crate) fn checked(&self, name: &str) -> bool {
         self.has(name, "on")
     }
 

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "supervision",
         include_str!("../migrations/0009_supervision.sql"),
     ),
+    (10, "dynamic", include_str!("../migrations/0010_dynamic.sql")),
 ];
 
 /// Writers run concurrently under READ COMMITTED; row locks order them.
@@ -74,6 +75,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 include!("../../jiuzhu-store/sql/store.rs");
 include!("../../jiuzhu-store/sql/payroll.rs");
 include!("../../jiuzhu-store/sql/supervision.rs");
+include!("../../jiuzhu-store/sql/dynamic.rs");
 
 /// Connects to and migrates a PostgreSQL database. `search_path` (for example one schema
 /// per test run) can be given as `?options=-c%20search_path%3Dname`, or with

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "supervision",
         include_str!("../migrations/0009_supervision.sql"),
     ),
+    (10, "dynamic", include_str!("../migrations/0010_dynamic.sql")),
 ];
 
 /// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start
@@ -77,6 +78,7 @@ fn classify(e: &sqlx::Error) -> Option<StoreError> {
 include!("../../jiuzhu-store/sql/store.rs");
 include!("../../jiuzhu-store/sql/payroll.rs");
 include!("../../jiuzhu-store/sql/supervision.rs");
+include!("../../jiuzhu-store/sql/dynamic.rs");
 
 /// Opens (creating if missing, unless `mode=ro`) and migrates a SQLite database.
 /// `url` is `sqlite://PATH` or `sqlite:PATH`, with sqlx's options such as `?mode=ro`.

@@ -3056,3 +3056,9 @@ pub async fn household_import_writes_in_batches(db: &TestDb) {
 #[path = "payroll_conformance.rs"]
 mod payroll;
 pub use payroll::*;
+
+// ---- dynamic management (动态管理) ---------------------------------------------------------
+
+#[path = "dynamic_conformance.rs"]
+mod dynamic;
+pub use dynamic::*;

@@ -32,7 +32,13 @@ fn code_of(e: &StoreError) -> &'static str {
 
 /// Runs a 低保 case of `household` from application to the township head's approval
 /// (300 yuan a month: the demo rural standard 600 minus 300 of income) from `start`.
-async fn approve_dibao(db: &TestDb, o: &CaseOffice, household: i64, key: &str, start: &str) -> i64 {
+pub(super) async fn approve_dibao(
+    db: &TestDb,
+    o: &CaseOffice,
+    household: i64,
+    key: &str,
+    start: &str,
+) -> i64 {
     let (id, ..) = run_case(
         db,
         &o.cw,

@@ -677,6 +677,8 @@ impl SqlStore {
                 Self::payroll_command(tx, ctx, rules, payroll, locked).await
             }
             Command::Supervision(c) => Self::supervision_command(tx, ctx, rules, c, locked).await,
+            // 动态管理: sql/dynamic.rs.
+            Command::Dynamic(c) => Self::dynamic_command(tx, ctx, rules, c, locked).await,
         }
     }
 
@@ -2430,6 +2432,11 @@ impl Store for SqlStore {
             "document" => {
                 self.document_visible(actor, id).await?;
             }
+            "recheck" => {
+                if !self.recheck_visible(actor, id).await? {
+                    return Err(StoreError::NotFound(format!("recheck {id}")));
+                }
+            }
             "filing" | "spot_check" | "rectification" | "complaint" | "dishonesty" => {
                 if !self.supervision_subject_visible(actor, kind, id).await? {
                     return Err(StoreError::NotFound(format!("{kind} {id}")));
@@ -2622,6 +2629,31 @@ impl Store for SqlStore {
     ) -> Result<Vec<TownshipSupervision>> {
         self.supervision_summary_impl(actor, within, period, today)
             .await
+    }
+
+    async fn visit_list(
+        &self,
+        actor: &Actor,
+        within: &DivisionCode,
+        month: jiuzhu_store::payroll::Month,
+    ) -> Result<Vec<jiuzhu_store::dynamic::VisitLine>> {
+        self.visit_list_impl(actor, within, month).await
+    }
+
+    async fn rechecks(
+        &self,
+        actor: &Actor,
+        filter: &jiuzhu_store::dynamic::RecheckFilter,
+    ) -> Result<Vec<jiuzhu_store::dynamic::Recheck>> {
+        self.rechecks_impl(actor, filter).await
+    }
+
+    async fn rechecks_due(
+        &self,
+        actor: &Actor,
+        within: &DivisionCode,
+    ) -> Result<Vec<jiuzhu_store::dynamic::RecheckDue>> {
+        self.rechecks_due_impl(actor, within).await
     }
 
     async fn import_households(
@@ -3481,6 +3513,33 @@ impl SqlStore {
                     division: township,
                     case_id: None,
                     case_number: None,
+                })
+            }
+            DocumentSubject::Recheck { recheck_id } => {
+                let row = sqlx::query(
+                    "SELECT county_code, village_code, township_code, case_id FROM rechecks \
+                     WHERE id = $1",
+                )
+                .bind(recheck_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("recheck {recheck_id}")))?;
+                let case_id: Option<i64> = get(&row, "case_id")?;
+                let case_number: Option<String> = match case_id {
+                    Some(id) => sqlx::query_scalar("SELECT number FROM cases WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(db_err)?,
+                    None => None,
+                };
+                Ok(DocumentTarget {
+                    county: get(&row, "county_code")?,
+                    division: division_col(&row, "village_code")?,
+                    issuers: vec![division_col(&row, "township_code")?],
+                    case_id,
+                    case_number,
                 })
             }
             DocumentSubject::NoticeList { township, .. } => {

@@ -142,6 +142,8 @@ pub enum Command {
     /// 监督 county supervision: filing review, spot checks, rectification, complaints,
     /// dishonesty records (see [`crate::supervision`]).
     Supervision(crate::supervision::SupervisionCommand),
+    /// 动态管理 monthly visits and re-checks of recipients (see [`crate::dynamic`]).
+    Dynamic(crate::dynamic::DynamicCommand),
 }
 
 /// Serializes a secret-ish value as its SHA-256 only (fingerprints, stored requests).
@@ -171,6 +173,7 @@ impl Command {
             Command::ImportBankReturns { .. } => "import_bank_returns",
             Command::ReserveMovement(_) => "reserve_movement",
             Command::Supervision(c) => c.name(),
+            Command::Dynamic(c) => c.name(),
         }
     }
 
@@ -293,6 +296,18 @@ pub enum CommandOutcome {
     SupervisionRecorded {
         subject: String,
         due_date: Option<NaiveDate>,
+    },
+    /// 走访 recorded for a household and month.
+    VisitRecorded {
+        visit_id: i64,
+        household_id: i64,
+    },
+    /// 复核 recorded: what it changed and from which month.
+    RecheckRecorded {
+        recheck_id: i64,
+        result: crate::dynamic::RecheckOutcome,
+        monthly: jiuzhu_domain::Fen,
+        effective: Option<crate::payroll::Month>,
     },
 }
 

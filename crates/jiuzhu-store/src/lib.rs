@@ -7,6 +7,7 @@ pub mod auth;
 pub mod command;
 pub mod demo;
 pub mod divisions;
+pub mod dynamic;
 pub mod error;
 pub mod event;
 pub mod import;
@@ -39,7 +40,7 @@ pub use supervision::{
 };
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -399,6 +400,35 @@ pub trait Store: Send + Sync {
         period: jiuzhu_domain::supervision::Month,
         today: NaiveDate,
     ) -> Result<Vec<TownshipSupervision>>;
+
+    // ---- dynamic management (动态管理, see [`dynamic`]) ------------------------------------
+    // Visits and re-checks run through [`Store::execute`] as [`Command::Dynamic`].
+
+    /// 走访名单 the recipient households under `within` (a township or village) inside the
+    /// actor's scope that receive a monthly payment in `month`, each with its visit of the
+    /// month if one is recorded; by village and household.
+    async fn visit_list(
+        &self,
+        actor: &Actor,
+        within: &DivisionCode,
+        month: payroll::Month,
+    ) -> Result<Vec<dynamic::VisitLine>>;
+
+    /// 复核记录 inside the actor's scope, newest first.
+    async fn rechecks(
+        &self,
+        actor: &Actor,
+        filter: &dynamic::RecheckFilter,
+    ) -> Result<Vec<dynamic::Recheck>>;
+
+    /// 复核计划 every monthly entitlement (active or suspended) under `within` inside the
+    /// actor's scope with the day its next re-check is due under the county's profile, or
+    /// now when a visit reported a change since the last re-check; by due date.
+    async fn rechecks_due(
+        &self,
+        actor: &Actor,
+        within: &DivisionCode,
+    ) -> Result<Vec<dynamic::RecheckDue>>;
 }
 
 /// A session to open on successful login.

@@ -525,15 +525,18 @@ pub enum DocumentKind {
     PublicNoticeList,
     /// 授权书 (a delegation grant)
     DelegationLetter,
+    /// 调整/停发告知书 (a re-check that changed the amount)
+    AdjustmentNotice,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 5] = [
+    pub const ALL: [DocumentKind; 6] = [
         DocumentKind::MissingMaterialsNotice,
         DocumentKind::ApplicationReviewForm,
         DocumentKind::RefusalNotice,
         DocumentKind::PublicNoticeList,
         DocumentKind::DelegationLetter,
+        DocumentKind::AdjustmentNotice,
     ];
 
     /// Stable machine name (stored, and used in URLs).
@@ -544,6 +547,7 @@ impl DocumentKind {
             DocumentKind::RefusalNotice => "refusal_notice",
             DocumentKind::PublicNoticeList => "public_notice_list",
             DocumentKind::DelegationLetter => "delegation_letter",
+            DocumentKind::AdjustmentNotice => "adjustment_notice",
         }
     }
 
@@ -558,6 +562,7 @@ impl DocumentKind {
             DocumentKind::RefusalNotice => "不予批准告知书",
             DocumentKind::PublicNoticeList => "公示名单",
             DocumentKind::DelegationLetter => "授权书",
+            DocumentKind::AdjustmentNotice => "调整/停发告知书",
         }
     }
 }
@@ -575,6 +580,8 @@ pub enum DocumentSubject {
         township: DivisionCode,
         date: NaiveDate,
     },
+    /// A re-check's 调整/停发告知书, issued by the township.
+    Recheck { recheck_id: i64 },
 }
 
 impl DocumentSubject {
@@ -585,6 +592,7 @@ impl DocumentSubject {
             DocumentSubject::Case { case_id } => format!("case:{case_id}"),
             DocumentSubject::Grant { grant_id } => format!("grant:{grant_id}"),
             DocumentSubject::NoticeList { township, date } => format!("notices:{township}:{date}"),
+            DocumentSubject::Recheck { recheck_id } => format!("recheck:{recheck_id}"),
         }
     }
 }

@@ -426,7 +426,15 @@ pub fn stamp(t: NaiveDateTime) -> String {
 /// check passed, the home visit found `findings`) in October 2026, as the caseworker
 /// `gongxian.caseworker`: (household id, case id, the caseworker).
 pub async fn gongxian_dibao_to_review(app: &TestApp, findings: &str) -> (i64, i64, Staff) {
-    let village = crate::helpers::GX_OWN_VILLAGE;
+    gongxian_dibao_to_review_in(app, crate::helpers::GX_OWN_VILLAGE, findings).await
+}
+
+/// As [`gongxian_dibao_to_review`], for a new household of `village` (a village of 珙泉镇).
+pub async fn gongxian_dibao_to_review_in(
+    app: &TestApp,
+    village: &str,
+    findings: &str,
+) -> (i64, i64, Staff) {
     let household =
         crate::helpers::register_household(&app.db, &crate::helpers::system(), village).await;
     let cw = staff(app, crate::helpers::GX_CASEWORKER).await;

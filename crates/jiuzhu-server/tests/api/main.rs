@@ -6,6 +6,7 @@ mod case_api;
 mod cases;
 mod county;
 mod documents;
+mod dynamic;
 mod excel;
 mod funds;
 mod health;

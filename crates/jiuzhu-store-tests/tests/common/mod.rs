@@ -57,6 +57,9 @@ macro_rules! all_conformance_tests {
             rectification_needs_a_response_and_overdue_orders_are_listed,
             complaints_are_routed_with_an_answer_deadline,
             dishonesty_records_need_the_profile_and_stay_with_county_staff,
+            dynamic_monthly_visits_and_the_missing_list,
+            dynamic_rechecks_change_the_next_roster,
+            dynamic_recheck_stops_a_household_no_longer_eligible,
         );
     };
 }

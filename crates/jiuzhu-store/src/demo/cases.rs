@@ -492,8 +492,59 @@ pub async fn seed_cases(
                 stage: c.stage,
             });
         }
+        demo_visits(store, &staff.assistant, &assistant_village, now).await?;
     }
     Ok(summary)
+}
+
+/// 走访 this month's visits in the village assistant's village, so that the 动态管理 page
+/// shows all three kinds of rows: two of three recipient households visited (one reporting
+/// an income change, the others a 零报告), every third still to visit. Keyed by household
+/// and month: a second start in the same month adds nothing.
+async fn demo_visits(
+    store: &dyn Store,
+    assistant: &Actor,
+    village: &DivisionCode,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use crate::dynamic::DynamicCommand;
+    use crate::payroll::Month;
+    use jiuzhu_domain::dynamic::ChangeKind;
+    let today = (now + Duration::hours(8)).date_naive();
+    let month = Month::of(today);
+    let lines = store.visit_list(assistant, village, month).await?;
+    for (i, line) in lines.iter().enumerate() {
+        if i % 3 == 2 || line.visit.is_some() {
+            continue;
+        }
+        let changes = if i == 1 {
+            vec![ChangeKind::Income]
+        } else {
+            Vec::new()
+        };
+        store
+            .execute(
+                &CommandContext::new(
+                    assistant.clone(),
+                    format!("demo:visit:{}:{month}", line.household_id),
+                    now,
+                ),
+                Command::Dynamic(DynamicCommand::RecordVisit {
+                    household_id: line.household_id,
+                    month,
+                    visited_on: today,
+                    zero_report: changes.is_empty(),
+                    note: if changes.is_empty() {
+                        String::new()
+                    } else {
+                        "户主外出务工，收入有变化（演示数据）".to_string()
+                    },
+                    changes,
+                }),
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 async fn staff(store: &dyn Store, prefix: &str) -> Result<Staff> {

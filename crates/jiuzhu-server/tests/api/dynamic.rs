@@ -1,0 +1,322 @@
+//! 动态管理 pages: the village assistant records the month's visits (零报告, or a change),
+//! the township sees who is not yet visited and whom to re-check, a re-check that finds higher
+//! income reduces the amount on next month's roster, and the 调整/停发告知书 is issued.
+
+use reqwest::StatusCode;
+
+use crate::case_api::{approve, decide, review_approve, simple, staff, step, top_up};
+use crate::documents::pdf_text;
+use crate::helpers::{GX_ADMIN, GX_CASEWORKER, TestApp, hidden_field, spawn_app};
+
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let res = c.get(app.url(path)).send().await.expect("GET");
+    (res.status(), res.text().await.expect("body"))
+}
+
+/// Posts a form; the answer's `Location` on a redirect, its body otherwise.
+async fn post(
+    c: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let res = c
+        .post(app.url(path))
+        .form(fields)
+        .send()
+        .await
+        .expect("POST");
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    (status, location.unwrap_or(res.text().await.unwrap()))
+}
+
+/// The `<tr id="ID">…</tr>` row of a page.
+fn row<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let end = html[at..].find("</tr>")?;
+    Some(&html[at..at + end])
+}
+
+#[tokio::test]
+async fn visits_and_a_recheck_that_reduces_next_months_roster() {
+    let app = spawn_app().await;
+    // A 珙县 低保 household approved at 300 yuan a month from October (600 − 300 income).
+    // In the village assistant's own village (the demo puts the assistant in 珙泉镇's first
+    // village), so that the assistant sees it.
+    let jiuzhu_store::Actor::User(assistant) = app.actor("gongxian.assistant").await else {
+        panic!("a user account")
+    };
+    let (household, id, cw) = crate::case_api::gongxian_dibao_to_review_in(
+        &app,
+        assistant.division.as_str(),
+        "家庭收入低于当地低保标准",
+    )
+    .await;
+    let reviewer = staff(&app, "gongxian.reviewer").await;
+    step(
+        &app,
+        &reviewer,
+        id,
+        "2026-10-15T10:00:00",
+        review_approve(30000),
+    )
+    .await;
+    step(&app, &cw, id, "2026-10-15T15:00:00", simple("post_notice")).await;
+    step(&app, &cw, id, "2026-10-23T09:00:00", simple("end_notice")).await;
+    let head = staff(&app, "gongxian.head").await;
+    step(
+        &app,
+        &head,
+        id,
+        "2026-10-23T15:00:00",
+        decide(approve(top_up("rural"), "2026-10-01")),
+    )
+    .await;
+
+    // The village assistant: October's list shows the household not yet visited.
+    let va = app.logged_in("gongxian.assistant").await;
+    let (status, html) = page(&va, &app, "/dynamic?month=2026-10").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let r = row(&html, &format!("visit-{household}"))
+        .unwrap_or_else(|| panic!("the household is listed: {html}"));
+    assert!(r.contains("未走访"), "{r}");
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let h = household.to_string();
+    // A zero report that also names a change is refused with the reason.
+    let (status, body) = post(
+        &va,
+        &app,
+        "/dynamic/visit",
+        &[
+            ("csrf", &csrf),
+            ("key", "v0"),
+            ("month", "2026-10"),
+            ("household_id", &h),
+            ("visited_on", "2026-10-30"),
+            ("outcome", "zero"),
+            ("changes", "income"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("零报告表示本月无变化"), "{body}");
+    let (status, location) = post(
+        &va,
+        &app,
+        "/dynamic/visit",
+        &[
+            ("csrf", &csrf),
+            ("key", "v1"),
+            ("month", "2026-10"),
+            ("household_id", &h),
+            ("visited_on", "2026-10-30"),
+            ("outcome", "zero"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let (_, html) = page(&va, &app, &location).await;
+    assert!(html.contains("已登记走访"));
+    let r = row(&html, &format!("visit-{household}")).unwrap();
+    assert!(r.contains("零报告") && !r.contains("未走访"), "{r}");
+    // A second visit of the same month is refused.
+    let (status, body) = post(
+        &va,
+        &app,
+        "/dynamic/visit",
+        &[
+            ("csrf", &csrf),
+            ("key", "v2"),
+            ("month", "2026-10"),
+            ("household_id", &h),
+            ("visited_on", "2026-10-31"),
+            ("outcome", "zero"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("不能重复登记"), "{body}");
+
+    // The county settles and submits October: the household's own account first.
+    let admin = app.logged_in(GX_ADMIN).await;
+    let web = app.logged_in(GX_CASEWORKER).await;
+    let (_, html) = page(&web, &app, &format!("/households/{household}")).await;
+    let t_csrf = hidden_field(&html, "csrf").unwrap();
+    let (status, _) = post(
+        &web,
+        &app,
+        &format!("/households/{household}/bank-account"),
+        &[
+            ("csrf", &t_csrf),
+            ("account", "622202100000"),
+            ("holder", "张某测"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = page(&admin, &app, "/funds?month=2026-10").await;
+    let a_csrf = hidden_field(&html, "csrf").unwrap();
+    let funds = |who: &'static str, action: &'static str, month: &'static str| {
+        let c = if who == "county" {
+            admin.clone()
+        } else {
+            web.clone()
+        };
+        let csrf = if who == "county" {
+            a_csrf.clone()
+        } else {
+            t_csrf.clone()
+        };
+        let app = &app;
+        async move {
+            let key = format!("{action}-{month}");
+            post(
+                &c,
+                app,
+                &format!("/funds/{action}"),
+                &[("csrf", &csrf), ("key", &key), ("month", month)],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        funds("county", "generate_rosters", "2026-10").await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        funds("township", "settle_rosters", "2026-10").await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        funds("county", "submit_rosters", "2026-10").await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    // The caseworker's list: no re-check due yet for this household within a month.
+    let (_, html) = page(&web, &app, "/dynamic?month=2026-10").await;
+    assert!(
+        row(&html, &format!("due-{household}-dibao")).is_none(),
+        "{html}"
+    );
+
+    // The re-check form starts from the approval's home visit.
+    let form_path = format!("/dynamic/recheck/{household}/dibao");
+    let (status, html) = page(&web, &app, &form_path).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("id=\"current-amount\">300.00<"), "{html}");
+    assert!(
+        html.contains("name=\"m1_income\" value=\"300.00\""),
+        "{html}"
+    );
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    // A wrong amount is refused next to the form and the typed values are kept.
+    let fields = |income: &'static str, key: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("key", key.to_string()),
+            ("checked_on", "2026-10-28".to_string()),
+            ("with_members", "1".to_string()),
+            ("m1_lives", "on".to_string()),
+            ("m1_income", income.to_string()),
+            ("eligible", "true".to_string()),
+            ("findings", "户主打零工，月收入增加100元".to_string()),
+        ]
+    };
+    let as_refs = |v: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { v.clone() };
+    let bad = as_refs(&fields("四百", "rc0"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = post(&web, &app, &form_path, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("不是有效金额"), "{body}");
+    assert!(
+        body.contains("户主打零工，月收入增加100元"),
+        "the findings are kept"
+    );
+    // The reviewer may not record it (the store's rule, shown in Chinese).
+    let reviewer_web = app.logged_in("gongxian.reviewer").await;
+    let (_, rhtml) = page(&reviewer_web, &app, &form_path).await;
+    let r_csrf = hidden_field(&rhtml, "csrf").unwrap();
+    let mut by_reviewer = fields("400.00", "rc-r");
+    by_reviewer[0].1 = r_csrf;
+    let by_reviewer: Vec<(&str, &str)> =
+        by_reviewer.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = post(&reviewer_web, &app, &form_path, &by_reviewer).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("您的角色或管辖范围不能办理此项"), "{body}");
+
+    let good = fields("400.00", "rc1");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location) = post(&web, &app, &form_path, &good).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let (_, html) = page(&web, &app, &location).await;
+    assert!(html.contains("已记录复核"), "{html}");
+    let rechecks = app
+        .db
+        .store
+        .rechecks(&app.actor(GX_CASEWORKER).await, &Default::default())
+        .await
+        .unwrap();
+    let rc = rechecks
+        .iter()
+        .find(|r| r.household_id == household)
+        .expect("recorded");
+    let r = row(&html, &format!("recheck-{}", rc.id)).unwrap();
+    assert!(r.contains("减发"), "{r}");
+    // October was submitted already: the change applies from November.
+    assert!(r.contains("300.00元 → 200.00元（2026-11起）"), "{r}");
+
+    // The notice: 调整救助金告知书 with the new amount, the month and the right to object.
+    let (status, location) = post(
+        &web,
+        &app,
+        &format!("/dynamic/rechecks/{}/notice", rc.id),
+        &[("csrf", &t_csrf)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert!(location.starts_with("/documents/"), "{location}");
+    let res = web.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = pdf_text(&res.bytes().await.unwrap());
+    for expected in ["调整救助金告知书", "200.00", "300.00", "减发", "复议"] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
+    // Issuing again gives the archived document.
+    let (_, again) = post(
+        &web,
+        &app,
+        &format!("/dynamic/rechecks/{}/notice", rc.id),
+        &[("csrf", &t_csrf)],
+    )
+    .await;
+    assert_eq!(again, location);
+
+    // November's roster pays the reduced amount.
+    assert_eq!(
+        funds("county", "generate_rosters", "2026-11").await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (_, html) = page(&admin, &app, "/funds?month=2026-11").await;
+    let lines = app
+        .db
+        .store
+        .payments(
+            &app.actor(GX_ADMIN).await,
+            "2026-11".parse().unwrap(),
+            &jiuzhu_domain::DivisionCode::parse("511526").unwrap(),
+            jiuzhu_store::PageRequest::new(1, 200),
+        )
+        .await
+        .unwrap();
+    let line = lines
+        .items
+        .iter()
+        .find(|p| p.household_id == household)
+        .expect("the household is on November's roster");
+    assert_eq!(line.amount, jiuzhu_domain::Fen::new(20_000), "{html}");
+    app.cleanup().await;
+}
