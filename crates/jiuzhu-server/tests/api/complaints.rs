@@ -211,16 +211,35 @@ async fn township_registers_routes_and_answers_complaints_and_the_county_counts_
         "nothing left to answer"
     );
 
+    // A report from the public board counts under its own channel.
+    let res = crate::helpers::client()
+        .post(app.url("/public/report"))
+        .form(&[
+            ("division", GX_OWN_VILLAGE),
+            ("kind", "report"),
+            ("content", "举报某户隐瞒收入"),
+        ])
+        .send()
+        .await
+        .expect("POST /public/report");
+    assert_eq!(res.status(), StatusCode::OK);
+
     // Statistics: the county sees both, by channel; the township only its own.
     let (_, s_html) = get(&sup, &app, "/complaints").await;
     assert_eq!(stat(&s_html, "hotline"), (1, 0, 0));
     assert_eq!(stat(&s_html, "letter"), (0, 1, 0));
     assert_eq!(stat(&s_html, "walk_in"), (0, 0, 0));
-    assert_eq!(stat(&s_html, "public_form"), (0, 0, 0));
-    assert_eq!(stat(&s_html, "total"), (1, 1, 0));
+    assert_eq!(stat(&s_html, "public_form"), (0, 1, 0));
+    assert_eq!(stat(&s_html, "total"), (1, 2, 0));
     let (_, html) = get(&cw, &app, "/complaints").await;
     assert_eq!(stat(&html, "letter"), (0, 0, 0));
-    assert_eq!(stat(&html, "total"), (1, 0, 0));
+    assert_eq!(stat(&html, "public_form"), (0, 1, 0));
+    assert_eq!(stat(&html, "total"), (1, 1, 0));
+    // The county's dashboard counts the open ones against the township they concern.
+    let (_, dash) = get(&sup, &app, "/supervision?period=2026-10").await;
+    let at = dash.find("id=\"sum-511526100000\"").expect("珙泉镇's row");
+    let row = &dash[at..at + dash[at..].find("</tr>").expect("end")];
+    assert!(row.ends_with("<td class=\"num\">2</td>"), "{row}");
     // Verifiers do not handle complaints (nor see the complainants' contacts).
     let verifier = app.logged_in("gongxian.verifier").await;
     let (status, _) = get(&verifier, &app, "/complaints").await;
