@@ -81,8 +81,9 @@ struct ItemRow {
     result: Option<String>,
     /// A problem was found and no rectification was ordered for it yet.
     may_order: bool,
-    /// A problem was found (a possible basis of a dishonesty record).
-    problem: bool,
+    /// A problem was found and the county's profile keeps dishonesty records: the link to
+    /// record one on this finding.
+    dishonesty_link: bool,
 }
 
 struct RectRow {
@@ -309,6 +310,7 @@ async fn page(
             _ => None,
         })
         .collect();
+    let rules = state.store.rules()?;
     let township_user = s.user.division.level() == DivisionLevel::Township
         && matches!(s.user.role, Role::TownshipCaseworker | Role::TownshipHead);
     let view = SupervisePage {
@@ -388,10 +390,14 @@ async fn page(
                         }
                     ),
                 }),
-                problem: i
-                    .check
-                    .as_ref()
-                    .is_some_and(|c| matches!(c.result, SpotCheckResult::ProblemFound { .. })),
+                dishonesty_link: supervisor
+                    && i.check
+                        .as_ref()
+                        .is_some_and(|c| matches!(c.result, SpotCheckResult::ProblemFound { .. }))
+                    && i.township
+                        .county()
+                        .and_then(|c| rules.profiles.profile_for(&c))
+                        .is_some_and(|p| p.supervision.dishonesty_record),
                 may_order: supervisor
                     && i.check
                         .as_ref()
