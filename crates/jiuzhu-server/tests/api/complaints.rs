@@ -452,3 +452,48 @@ async fn the_prefecture_sees_every_county_a_county_only_its_own() {
     assert!(html.contains("评议不公开") && !html.contains("特困人员未按时发放"));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_complaint_past_its_answer_deadline_is_marked_overdue() {
+    use jiuzhu_domain::DivisionCode;
+    use jiuzhu_domain::supervision::ComplaintChannel;
+    use jiuzhu_store::{Command, CommandContext, SupervisionCommand};
+
+    let app = spawn_app().await;
+    // Received in January: its 15 working days are long over.
+    let received = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
+        .and_then(|d| d.and_hms_opt(2, 0, 0))
+        .expect("date")
+        .and_utc();
+    app.db
+        .store
+        .execute(
+            &CommandContext::new(
+                app.actor(GX_CASEWORKER).await,
+                "test:old-complaint".to_string(),
+                received,
+            ),
+            Command::Supervision(SupervisionCommand::ReceiveComplaint {
+                channel: ComplaintChannel::Hotline,
+                division: DivisionCode::parse(GX_OWN_VILLAGE).expect("code"),
+                to_county: false,
+                case_number: None,
+                content: "反映临时救助迟迟未发放".to_string(),
+                contact: None,
+            }),
+        )
+        .await
+        .expect("receive");
+    let cw = app.logged_in(GX_CASEWORKER).await;
+    let (_, html) = get(&cw, &app, "/complaints").await;
+    let at = html.find("临时救助迟迟未发放").expect("listed");
+    let card = &html[html[..at].rfind("<section").expect("card")..];
+    assert!(
+        card.starts_with("<section class=\"card row-overdue\""),
+        "{card}"
+    );
+    assert!(card[..card.find("</section>").expect("end")].contains("超期"));
+    assert_eq!(stat(&html, "hotline"), (0, 1, 1));
+    assert_eq!(stat(&html, "total"), (0, 1, 1));
+    app.cleanup().await;
+}
