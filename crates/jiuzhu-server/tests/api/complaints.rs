@@ -497,3 +497,133 @@ async fn a_complaint_past_its_answer_deadline_is_marked_overdue() {
     assert_eq!(stat(&html, "total"), (0, 1, 1));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_spot_check_problem_in_taian_leads_to_a_dishonesty_record() {
+    use crate::case_api::{check_passed, decide, home_visit, refuse, review_refuse, step};
+
+    let app = spawn_app().await;
+    let cw = staff(&app, "taian.caseworker").await;
+    let assistant = staff(&app, "taian.assistant").await;
+    let household = register_household(&app.db, &system(), TA_VILLAGE).await;
+    let opened = open(
+        &app,
+        &cw,
+        "2026-10-12T09:00:00",
+        json!({
+            "type": "request_pre_check",
+            "case": { "program": "dibao", "village": TA_VILLAGE, "household_id": household, "origin": "household" },
+            "materials": ["verification_authorization"],
+        }),
+    )
+    .await
+    .ok("pre-check");
+    let id = opened["case_id"].as_i64().expect("case id");
+    let verifier = staff(&app, "taian.verifier").await;
+    step(&app, &verifier, id, "2026-10-13T09:00:00", check_passed()).await;
+    step(
+        &app,
+        &cw,
+        id,
+        "2026-10-14T09:00:00",
+        json!({ "type": "apply_after_check", "materials": ["application_form", "integrity_statement"] }),
+    )
+    .await;
+    let visit = home_visit(&[cw.id, assistant.id], "家庭收入高于当地低保标准");
+    step(&app, &cw, id, "2026-10-15T09:00:00", visit).await;
+    let reasons = ["家庭人均收入高于当地低保标准"];
+    let reviewer = staff(&app, "taian.reviewer").await;
+    step(
+        &app,
+        &reviewer,
+        id,
+        "2026-10-16T09:00:00",
+        review_refuse(&reasons),
+    )
+    .await;
+    let head = staff(&app, "taian.head").await;
+    step(
+        &app,
+        &head,
+        id,
+        "2026-10-19T09:00:00",
+        decide(refuse(&reasons)),
+    )
+    .await;
+
+    // 泰山区's supervisor draws October's sample (the only decision) and finds a problem.
+    create_user(&app, "taishan.supervisor", Role::CountySupervisor, "370902").await;
+    let ts = app.logged_in("taishan.supervisor").await;
+    let page = "/supervision?period=2026-10";
+    let (status, body) = post(
+        &ts,
+        &app,
+        page,
+        "/supervision/draw_sample",
+        &[("period", "2026-10"), ("seed", "7")],
+    )
+    .await;
+    assert!(status.is_redirection(), "{status} {body}");
+    let (_, html) = get(&ts, &app, page).await;
+    let draw_id = crate::helpers::hidden_field(&html, "draw_id").expect("the check form");
+    let case = id.to_string();
+    let (status, body) = post(
+        &ts,
+        &app,
+        page,
+        "/supervision/record_spot_check",
+        &[
+            ("period", "2026-10"),
+            ("draw_id", &draw_id),
+            ("case_id", &case),
+            ("result", "problem"),
+            ("findings", "申请人隐瞒经营性收入"),
+        ],
+    )
+    .await;
+    assert!(status.is_redirection(), "{status} {body}");
+    // 泰安's profile keeps dishonesty records: the problem links to the form, filled in.
+    let (_, html) = get(&ts, &app, page).await;
+    let link = format!("/dishonesty?kind=spot_check&amp;draw_id={draw_id}&amp;case_id={id}");
+    assert!(html.contains(&link), "{html}");
+    let (status, html) = get(
+        &ts,
+        &app,
+        &format!("/dishonesty?kind=spot_check&draw_id={draw_id}&case_id={id}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("申请人隐瞒经营性收入"),
+        "offered as a finding: {html}"
+    );
+    assert!(
+        html.contains("<option value=\"spot_check\" selected>"),
+        "{html}"
+    );
+    let (status, body) = post(
+        &ts,
+        &app,
+        "/dishonesty",
+        "/dishonesty",
+        &[
+            ("kind", "spot_check"),
+            ("draw_id", &draw_id),
+            ("case_id", &case),
+            ("legal_basis", "《社会救助暂行办法》第六十八条"),
+            ("facts", "隐瞒经营性收入"),
+            ("amount", "0"),
+        ],
+    )
+    .await;
+    assert!(status.is_redirection(), "{status} {body}");
+    let (_, html) = get(&ts, &app, "/dishonesty").await;
+    assert!(html.contains("抽查发现问题（抽样 #"), "{html}");
+    assert!(html.contains("class=\"num amount\">0.00<"), "{html}");
+    // The prefecture's supervisor sees the county's draw in its list.
+    let pref = app.logged_in("taian.supervisor").await;
+    let (_, html) = get(&pref, &app, page).await;
+    assert!(html.contains("id=\"county-draws\"><li>泰山区："), "{html}");
+    assert!(html.contains(&format!("id=\"item-{id}\"")), "{html}");
+    app.cleanup().await;
+}
