@@ -12,7 +12,9 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod complaints;
 mod county;
+mod dishonesty;
 mod docs;
 mod documents;
 mod dynamic;
@@ -161,6 +163,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/supervision", get(supervise::supervision))
         .route("/supervision/{op}", post(supervise::act))
+        .route("/complaints", get(complaints::complaints))
+        .route("/complaints/{op}", post(complaints::act))
+        .route(
+            "/dishonesty",
+            get(dishonesty::dishonesty).post(dishonesty::record),
+        )
         .route("/users", get(users::users).post(users::create))
         .route("/users/{id}/active", post(users::set_active))
         .route("/users/{id}/password", post(users::reset_password))

@@ -12,8 +12,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiuzhu_domain::supervision::{FilingOutcome, Month, RectificationStatus};
 use jiuzhu_domain::{DivisionCode, DivisionLevel, Role};
 use jiuzhu_store::{
-    Command, CommandContext, FilingFilter, FindingRef, RectificationFilter, SpotCheckResult,
-    SupervisionCommand,
+    Command, CommandContext, FilingFilter, FindingRef, RectificationFilter, SpotCheckDraw,
+    SpotCheckResult, SupervisionCommand, TownshipSupervision,
 };
 use serde::Deserialize;
 
@@ -35,6 +35,10 @@ pub(crate) struct SuperviseQuery {
 
 struct SummaryRow {
     township: String,
+    /// A county's total line (the prefecture's view groups townships by county).
+    total: bool,
+    /// The division's code (row ids: `sum-{code}`).
+    code: String,
     pending: u64,
     in_period: u64,
     sampled: u64,
@@ -58,6 +62,7 @@ struct FilingRow {
 }
 
 struct DrawView {
+    county: String,
     seed: String,
     method: String,
     candidates: u64,
@@ -76,6 +81,9 @@ struct ItemRow {
     result: Option<String>,
     /// A problem was found and no rectification was ordered for it yet.
     may_order: bool,
+    /// A problem was found and the county's profile keeps dishonesty records: the link to
+    /// record one on this finding.
+    dishonesty_link: bool,
 }
 
 struct RectRow {
@@ -100,9 +108,14 @@ struct SupervisePage {
     next: String,
     supervisor: bool,
     county: Option<String>,
+    /// Above a county (a prefecture such as 泰安市): townships grouped by county, with
+    /// county totals, and every county's draw of the month.
+    multi_county: bool,
     summary: Vec<SummaryRow>,
     filings: Vec<FilingRow>,
     draw: Option<DrawView>,
+    /// Above a county: each county's standing draw of the month.
+    county_draws: Vec<DrawView>,
     suggested_seed: String,
     items: Vec<ItemRow>,
     rectifications: Vec<RectRow>,
@@ -110,6 +123,51 @@ struct SupervisePage {
     key: String,
     notice: Option<String>,
     error: Option<String>,
+}
+
+fn draw_view(d: &SpotCheckDraw, county: String) -> DrawView {
+    DrawView {
+        county,
+        seed: d.seed.to_string(),
+        method: d.method.clone(),
+        candidates: d.candidates,
+        sampled: d.case_numbers.len(),
+        drawn_at: crate::util::fmt_time(d.drawn_at),
+    }
+}
+
+fn summary_row(t: &TownshipSupervision, name: String, total: bool) -> SummaryRow {
+    SummaryRow {
+        township: name,
+        total,
+        code: t.township.to_string(),
+        pending: t.filings_pending,
+        in_period: t.filings_in_period,
+        sampled: t.sampled,
+        coverage: format!("{:.0}%", t.coverage_percent()),
+        checked: t.checked,
+        problems: t.problems,
+        error_rate: format!("{:.1}%", t.error_rate_percent()),
+        open: t.rectifications_open,
+        overdue: t.rectifications_overdue,
+        complaints: t.complaints_open,
+    }
+}
+
+/// A county's figures: the sum of its townships' (the rates are recomputed from the sums).
+fn county_total(county: &DivisionCode, townships: &[&TownshipSupervision]) -> TownshipSupervision {
+    let sum = |f: fn(&TownshipSupervision) -> u64| townships.iter().map(|t| f(t)).sum::<u64>();
+    TownshipSupervision {
+        township: county.clone(),
+        filings_pending: sum(|t| t.filings_pending),
+        filings_in_period: sum(|t| t.filings_in_period),
+        sampled: sum(|t| t.sampled),
+        checked: sum(|t| t.checked),
+        problems: sum(|t| t.problems),
+        rectifications_open: sum(|t| t.rectifications_open),
+        rectifications_overdue: sum(|t| t.rectifications_overdue),
+        complaints_open: sum(|t| t.complaints_open),
+    }
 }
 
 fn month_from(d: chrono::NaiveDate) -> Month {
@@ -169,12 +227,26 @@ async fn page(
         .store
         .spot_check_draws(&actor, county.as_ref())
         .await?;
-    let draw = draws
+    let multi_county = s.user.division.level().is_above(DivisionLevel::County);
+    let standing: Vec<_> = draws
         .iter()
-        .find(|d| d.period == period && !d.superseded)
-        .cloned();
+        .filter(|d| d.period == period && !d.superseded)
+        .cloned()
+        .collect();
+    let draw = if multi_county {
+        None
+    } else {
+        standing.first().cloned()
+    };
     let items = match &draw {
         Some(d) => state.store.spot_checks(&actor, Some(d.id)).await?,
+        None if multi_county && supervisor => {
+            let mut all = Vec::new();
+            for d in &standing {
+                all.extend(state.store.spot_checks(&actor, Some(d.id)).await?);
+            }
+            all
+        }
         // A township sees its sampled cases once drawn (never before).
         None if !supervisor => state
             .store
@@ -196,7 +268,31 @@ async fn page(
             },
         )
         .await?;
+    // Above a county: every county in scope gets its total line, even without figures.
+    let counties: Vec<DivisionCode> = if multi_county {
+        let mut cs: Vec<DivisionCode> = state
+            .store
+            .divisions(&actor, None)
+            .await?
+            .into_iter()
+            .filter(|d| d.level() == DivisionLevel::County)
+            .map(|d| d.code)
+            .collect();
+        for t in &summary {
+            if let Some(c) = t.township.county()
+                && !cs.contains(&c)
+            {
+                cs.push(c);
+            }
+        }
+        cs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        cs
+    } else {
+        Vec::new()
+    };
     let mut codes: Vec<&DivisionCode> = summary.iter().map(|t| &t.township).collect();
+    codes.extend(counties.iter());
+    codes.extend(standing.iter().map(|d| &d.county));
     codes.extend(filings.iter().map(|f| &f.township));
     codes.extend(items.iter().map(|i| &i.township));
     codes.extend(rects.iter().map(|r| &r.township));
@@ -214,6 +310,7 @@ async fn page(
             _ => None,
         })
         .collect();
+    let rules = state.store.rules()?;
     let township_user = s.user.division.level() == DivisionLevel::Township
         && matches!(s.user.role, Role::TownshipCaseworker | Role::TownshipHead);
     let view = SupervisePage {
@@ -223,22 +320,23 @@ async fn page(
         next: month_from(period.next_first_day()).to_string(),
         supervisor,
         county: county.as_ref().map(|c| c.to_string()),
-        summary: summary
-            .iter()
-            .map(|t| SummaryRow {
-                township: name(&t.township),
-                pending: t.filings_pending,
-                in_period: t.filings_in_period,
-                sampled: t.sampled,
-                coverage: format!("{:.0}%", t.coverage_percent()),
-                checked: t.checked,
-                problems: t.problems,
-                error_rate: format!("{:.1}%", t.error_rate_percent()),
-                open: t.rectifications_open,
-                overdue: t.rectifications_overdue,
-                complaints: t.complaints_open,
-            })
-            .collect(),
+        multi_county,
+        summary: if multi_county {
+            let mut rows = Vec::new();
+            for c in &counties {
+                let of: Vec<&TownshipSupervision> =
+                    summary.iter().filter(|t| c.contains(&t.township)).collect();
+                let total = county_total(c, &of);
+                rows.push(summary_row(&total, format!("{} 合计", name(c)), true));
+                rows.extend(of.iter().map(|t| summary_row(t, name(&t.township), false)));
+            }
+            rows
+        } else {
+            summary
+                .iter()
+                .map(|t| summary_row(t, name(&t.township), false))
+                .collect()
+        },
         filings: filings
             .iter()
             .map(|f| FilingRow {
@@ -255,13 +353,15 @@ async fn page(
                 decided_on: f.decided_on.to_string(),
             })
             .collect(),
-        draw: draw.as_ref().map(|d| DrawView {
-            seed: d.seed.to_string(),
-            method: d.method.clone(),
-            candidates: d.candidates,
-            sampled: d.case_numbers.len(),
-            drawn_at: crate::util::fmt_time(d.drawn_at),
-        }),
+        draw: draw.as_ref().map(|d| draw_view(d, name(&d.county))),
+        county_draws: if multi_county {
+            standing
+                .iter()
+                .map(|d| draw_view(d, name(&d.county)))
+                .collect()
+        } else {
+            Vec::new()
+        },
         suggested_seed: {
             let secret = jiuzhu_store::auth::new_secret()?;
             let bytes: Vec<u8> = secret.bytes().take(8).collect();
@@ -290,6 +390,14 @@ async fn page(
                         }
                     ),
                 }),
+                dishonesty_link: supervisor
+                    && i.check
+                        .as_ref()
+                        .is_some_and(|c| matches!(c.result, SpotCheckResult::ProblemFound { .. }))
+                    && i.township
+                        .county()
+                        .and_then(|c| rules.profiles.profile_for(&c))
+                        .is_some_and(|p| p.supervision.dishonesty_record),
                 may_order: supervisor
                     && i.check
                         .as_ref()

@@ -39,6 +39,10 @@ pub(crate) struct Nav {
     pub display_name: String,
     pub role_name: &'static str,
     pub csrf: String,
+    /// County administrators and supervisors: the 失信记录 link.
+    pub county_staff: bool,
+    /// The offices that take and answer complaints: the 投诉举报 link.
+    pub complaints: bool,
 }
 
 impl Nav {
@@ -47,6 +51,11 @@ impl Nav {
             display_name: s.user.display_name.clone(),
             role_name: s.user.role.name_zh(),
             csrf: s.csrf.clone(),
+            county_staff: matches!(
+                s.user.role,
+                jiuzhu_domain::Role::CountyAdmin | jiuzhu_domain::Role::CountySupervisor
+            ),
+            complaints: crate::complaints::may_receive(s.user.role),
         })
     }
 }

@@ -4,6 +4,7 @@
 mod audit;
 mod case_api;
 mod cases;
+mod complaints;
 mod county;
 mod documents;
 mod dynamic;

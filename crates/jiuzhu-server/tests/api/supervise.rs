@@ -114,6 +114,13 @@ async fn the_county_draws_checks_and_orders_a_rectification_the_township_answers
     )
     .await;
     assert!(status.is_redirection(), "{status} {body}");
+    // 珙县's profile keeps no dishonesty records: no link to record one on this problem.
+    let (_, html) = page(&sup, &app, "/supervision?period=2026-10").await;
+    assert!(
+        html.contains("发现问题：入户调查记录缺少调查人签字"),
+        "{html}"
+    );
+    assert!(!html.contains("dishonesty-link"), "{html}");
     let (status, body) = post(
         &sup,
         &app,
