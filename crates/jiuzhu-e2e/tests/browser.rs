@@ -883,6 +883,123 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
             (80_000, 60_000),
             "200 for December after 300 for October and November"
         );
+        logout(&driver, &base).await?;
+
+        // 监督: the county supervisor draws October's sample (the township's decision was
+        // filed with the county), finds a problem, orders a rectification; the township
+        // answers it and the county accepts.
+        login(&driver, &base, "gongxian.supervisor").await?;
+        driver
+            .goto(format!("{base}/supervision?period=2026-10"))
+            .await?;
+        driver
+            .find(By::Css("#draw-form button"))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        assert!(
+            !text(&driver, "draw-seed").await.is_empty(),
+            "the seed is shown"
+        );
+        let item = format!("#item-{case}");
+        driver
+            .find(By::Css(format!("{item} option[value='problem']")))
+            .await?
+            .click()
+            .await?;
+        driver
+            .find(By::Css(format!("{item} [name='findings']")))
+            .await?
+            .send_keys("入户调查记录缺少第二名调查人签字")
+            .await?;
+        driver
+            .find(By::Css(format!("{item} .check-form button")))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        driver
+            .find(By::Css(format!("{item} .order-form [name='requirement']")))
+            .await?
+            .send_keys("补齐调查人签字并说明原因")
+            .await?;
+        driver
+            .find(By::Css(format!("{item} .order-form button")))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        driver
+            .screenshot(&shots.join("supervision-county.png"))
+            .await?;
+        let supervisor = actor(&*db.store, "gongxian.supervisor").await;
+        let rects = db
+            .store
+            .rectifications(
+                &supervisor,
+                &jiuzhu_store::RectificationFilter {
+                    within: None,
+                    open_only: true,
+                    overdue_on: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(rects.len(), 1, "one order");
+        let rect = format!("#rect-{}", rects[0].id);
+        logout(&driver, &base).await?;
+
+        login(&driver, &base, "gongxian.caseworker").await?;
+        driver
+            .goto(format!("{base}/supervision?period=2026-10"))
+            .await?;
+        driver
+            .find(By::Css(format!("{rect} [name='response']")))
+            .await?
+            .send_keys("已补签，调查人二人均在场")
+            .await?;
+        driver
+            .find(By::Css(format!("{rect} .respond-form button")))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        logout(&driver, &base).await?;
+
+        login(&driver, &base, "gongxian.supervisor").await?;
+        driver
+            .goto(format!("{base}/supervision?period=2026-10"))
+            .await?;
+        assert!(
+            driver
+                .find(By::Css(rect.as_str()))
+                .await?
+                .text()
+                .await?
+                .contains("已补签"),
+            "the township's answer is shown to the county"
+        );
+        driver
+            .find(By::Css(format!("{rect} [name='opinion']")))
+            .await?
+            .send_keys("整改到位")
+            .await?;
+        driver
+            .find(By::Css(format!("{rect} .conclude-form button")))
+            .await?
+            .click()
+            .await?;
+        driver.query(By::Css("p.ok")).first().await?;
+        let status = driver
+            .find(By::Css(format!("{rect} .rect-status")))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(status, "已销号");
+        driver
+            .screenshot(&shots.join("supervision-closed.png"))
+            .await?;
         WebDriverResult::Ok(())
     }
     .await;

@@ -49,6 +49,7 @@ struct SummaryRow {
     open: u64,
     overdue: u64,
     complaints: u64,
+    visits_missing: u64,
 }
 
 struct FilingRow {
@@ -151,6 +152,7 @@ fn summary_row(t: &TownshipSupervision, name: String, total: bool) -> SummaryRow
         open: t.rectifications_open,
         overdue: t.rectifications_overdue,
         complaints: t.complaints_open,
+        visits_missing: t.visits_missing,
     }
 }
 
@@ -167,6 +169,8 @@ fn county_total(county: &DivisionCode, townships: &[&TownshipSupervision]) -> To
         rectifications_open: sum(|t| t.rectifications_open),
         rectifications_overdue: sum(|t| t.rectifications_overdue),
         complaints_open: sum(|t| t.complaints_open),
+        visits_due: sum(|t| t.visits_due),
+        visits_missing: sum(|t| t.visits_missing),
     }
 }
 

@@ -165,6 +165,22 @@ pub async fn dynamic_monthly_visits_and_the_missing_list(db: &TestDb) {
     .await
     .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    // The county's dashboard counts the households not yet visited, per township.
+    let sup = account(db, "gx.sup", Role::CountySupervisor, "511526").await;
+    let missing = |db: &TestDb, sup: Actor, m: &'static str| {
+        let store = db.store.clone();
+        async move {
+            let period: jiuzhu_domain::supervision::Month = m.parse().unwrap();
+            store
+                .supervision_summary(&sup, None, period, date("2023-12-31"))
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| t.township.as_str() == XUNCHANG)
+                .map(|t| (t.visits_due, t.visits_missing))
+        }
+    };
+    assert_eq!(missing(db, sup.clone(), "2023-03").await, Some((1, 1)));
     // March: a zero report.
     let done = run(
         db,
@@ -195,6 +211,8 @@ pub async fn dynamic_monthly_visits_and_the_missing_list(db: &TestDb) {
     )
     .await;
     assert_eq!(refusal(&twice.unwrap_err()), codes::VISIT_RECORDED);
+    assert_eq!(missing(db, sup.clone(), "2023-03").await, Some((1, 0)));
+    assert_eq!(missing(db, sup.clone(), "2023-04").await, Some((1, 1)));
     // Nothing due before a change is reported: the first scheduled re-check is 6 months
     // after the start (低保, not stable).
     let due = db.store.rechecks_due(&o.cw, &code(XUNCHANG)).await.unwrap();

@@ -1826,19 +1826,37 @@ impl SqlStore {
                 let n = |c: &str| -> Result<i64> { Ok(get::<Option<i64>>(row, c)?.unwrap_or(0)) };
                 let entry =
                     rows.entry(township.to_string())
-                        .or_insert_with(|| TownshipSupervision {
-                            township: township.clone(),
-                            filings_pending: 0,
-                            filings_in_period: 0,
-                            sampled: 0,
-                            checked: 0,
-                            problems: 0,
-                            rectifications_open: 0,
-                            rectifications_overdue: 0,
-                            complaints_open: 0,
-                        });
+                        .or_insert_with(|| TownshipSupervision::empty(township.clone()));
                 put(entry, n("a")?, n("b")?, n("c")?);
             }
+        }
+        // 走访: the month's recipient households (as `visit_list`) without a visit. Only for
+        // townships with something else to show or with recipients.
+        let month = Month::new(period.year, period.month)
+            .ok_or_else(|| StoreError::Invalid(format!("month {period}")))?;
+        let visits = sqlx::query(AssertSqlSafe(format!(
+            "SELECT e.township_code, COUNT(DISTINCT e.household_id) AS a, \
+             COUNT(DISTINCT v.household_id) AS b FROM entitlements e \
+             LEFT JOIN visits v ON v.county_code = e.county_code \
+              AND v.household_id = e.household_id AND v.month_ym = $2 \
+             WHERE e.village_code LIKE $1 AND e.village_code LIKE $3 AND {RECIPIENT_CONDITION} \
+             GROUP BY e.township_code"
+        )))
+        .bind(&scope)
+        .bind(month.index())
+        .bind(&within)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        for row in &visits {
+            let township = division_col(row, "township_code")?;
+            let due: i64 = get(row, "a")?;
+            let visited: i64 = get(row, "b")?;
+            let entry = rows
+                .entry(township.to_string())
+                .or_insert_with(|| TownshipSupervision::empty(township.clone()));
+            entry.visits_due = due as u64;
+            entry.visits_missing = (due - visited).max(0) as u64;
         }
         Ok(rows.into_values().collect())
     }

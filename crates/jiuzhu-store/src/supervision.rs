@@ -371,9 +371,31 @@ pub struct TownshipSupervision {
     pub rectifications_overdue: u64,
     /// Unanswered complaints (and public-form reports) concerning the township.
     pub complaints_open: u64,
+    /// 走访 recipient households of the month, and those without a visit recorded.
+    #[serde(default)]
+    pub visits_due: u64,
+    #[serde(default)]
+    pub visits_missing: u64,
 }
 
 impl TownshipSupervision {
+    /// A township with nothing to show yet.
+    pub fn empty(township: DivisionCode) -> TownshipSupervision {
+        TownshipSupervision {
+            township,
+            filings_pending: 0,
+            filings_in_period: 0,
+            sampled: 0,
+            checked: 0,
+            problems: 0,
+            rectifications_open: 0,
+            rectifications_overdue: 0,
+            complaints_open: 0,
+            visits_due: 0,
+            visits_missing: 0,
+        }
+    }
+
     /// 抽查覆盖率 sampled ÷ filed in the month, in percent (0 when nothing was filed).
     pub fn coverage_percent(&self) -> f64 {
         ratio(self.sampled, self.filings_in_period)
@@ -467,6 +489,8 @@ mod tests {
             rectifications_open: 0,
             rectifications_overdue: 0,
             complaints_open: 0,
+            visits_due: 0,
+            visits_missing: 0,
         };
         assert_eq!(t.coverage_percent(), 0.0);
         assert_eq!(t.error_rate_percent(), 0.0);

@@ -239,7 +239,7 @@ async fn township_registers_routes_and_answers_complaints_and_the_county_counts_
     let (_, dash) = get(&sup, &app, "/supervision?period=2026-10").await;
     let at = dash.find("id=\"sum-511526100000\"").expect("珙泉镇's row");
     let row = &dash[at..at + dash[at..].find("</tr>").expect("end")];
-    assert!(row.ends_with("<td class=\"num\">2</td>"), "{row}");
+    assert!(row.contains("<td class=\"num complaints-open\">2</td>"), "{row}");
     // Verifiers do not handle complaints (nor see the complainants' contacts).
     let verifier = app.logged_in("gongxian.verifier").await;
     let (status, _) = get(&verifier, &app, "/complaints").await;
@@ -427,14 +427,14 @@ async fn the_prefecture_sees_every_county_a_county_only_its_own() {
         let at = html.find(&format!("id=\"sum-{id}\"")).expect("row");
         html[at..at + html[at..].find("</tr>").expect("end")].to_string()
     };
-    // The last column is the complaints open: one in each county.
+    // The complaints open: one in each county.
     assert!(
-        row(&html, "370902").ends_with("<td class=\"num\">1</td>"),
+        row(&html, "370902").contains("<td class=\"num complaints-open\">1</td>"),
         "{}",
         row(&html, "370902")
     );
-    assert!(row(&html, "370911").ends_with("<td class=\"num\">1</td>"));
-    assert!(row(&html, "370921").ends_with("<td class=\"num\">0</td>"));
+    assert!(row(&html, "370911").contains("<td class=\"num complaints-open\">1</td>"));
+    assert!(row(&html, "370921").contains("<td class=\"num complaints-open\">0</td>"));
     assert!(
         !html.contains("id=\"draw-form\""),
         "samples are drawn by each county"
