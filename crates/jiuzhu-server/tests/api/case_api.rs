@@ -429,6 +429,34 @@ pub async fn gongxian_dibao_to_review(app: &TestApp, findings: &str) -> (i64, i6
     gongxian_dibao_to_review_in(app, crate::helpers::GX_OWN_VILLAGE, findings).await
 }
 
+/// A new 珙县 低保 household of `village` approved by the township head at 300 yuan a month
+/// from October 2026 (the rural standard 600 minus 300 of income): (household, case).
+pub async fn gongxian_dibao_approved_in(app: &TestApp, village: &str) -> (i64, i64) {
+    let (household, id, cw) =
+        gongxian_dibao_to_review_in(app, village, "家庭收入低于当地低保标准").await;
+    let reviewer = staff(app, "gongxian.reviewer").await;
+    step(
+        app,
+        &reviewer,
+        id,
+        "2026-10-15T10:00:00",
+        review_approve(30000),
+    )
+    .await;
+    step(app, &cw, id, "2026-10-15T15:00:00", simple("post_notice")).await;
+    step(app, &cw, id, "2026-10-23T09:00:00", simple("end_notice")).await;
+    let head = staff(app, "gongxian.head").await;
+    step(
+        app,
+        &head,
+        id,
+        "2026-10-23T15:00:00",
+        decide(approve(top_up("rural"), "2026-10-01")),
+    )
+    .await;
+    (household, id)
+}
+
 /// As [`gongxian_dibao_to_review`], for a new household of `village` (a village of 珙泉镇).
 pub async fn gongxian_dibao_to_review_in(
     app: &TestApp,

@@ -239,7 +239,10 @@ async fn township_registers_routes_and_answers_complaints_and_the_county_counts_
     let (_, dash) = get(&sup, &app, "/supervision?period=2026-10").await;
     let at = dash.find("id=\"sum-511526100000\"").expect("珙泉镇's row");
     let row = &dash[at..at + dash[at..].find("</tr>").expect("end")];
-    assert!(row.contains("<td class=\"num complaints-open\">2</td>"), "{row}");
+    assert!(
+        row.contains("<td class=\"num complaints-open\">2</td>"),
+        "{row}"
+    );
     // Verifiers do not handle complaints (nor see the complainants' contacts).
     let verifier = app.logged_in("gongxian.verifier").await;
     let (status, _) = get(&verifier, &app, "/complaints").await;
