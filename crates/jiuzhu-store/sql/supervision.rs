@@ -1650,6 +1650,17 @@ impl SqlStore {
     }
 
     async fn complaints_impl(&self, actor: &Actor, open_only: bool) -> Result<Vec<Complaint>> {
+        // The records carry the complainants' contacts: only the offices that take and
+        // answer complaints read them (not verifiers, finance or village assistants).
+        if let Actor::User(u) = actor
+            && !is_county_staff(u.role)
+            && !is_township_staff(u.role)
+        {
+            return Err(StoreError::Forbidden(format!(
+                "role {} does not handle complaints",
+                u.role
+            )));
+        }
         let open = if open_only { "AND reply IS NULL" } else { "" };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE handler_code LIKE $1 {open} \

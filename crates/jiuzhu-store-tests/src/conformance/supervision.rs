@@ -1114,6 +1114,10 @@ pub async fn rectification_needs_a_response_and_overdue_orders_are_listed(db: &T
 pub async fn complaints_are_routed_with_an_answer_deadline(db: &TestDb) {
     let o = supervision_fixture(db).await;
     let store = db.store.as_ref();
+    // Complaint records carry contacts: a verifier of the county does not read them.
+    let verifier = account(db, "gx.ver.c", Role::CountyVerifier, "511526").await;
+    let refused = store.complaints(&verifier, false).await;
+    assert!(matches!(refused, Err(StoreError::Forbidden(_))), "{refused:?}");
     let content = "群众反映某户家中有车辆仍享受低保";
     let contact = "13800000000";
     let receive = |channel, to_county| SupervisionCommand::ReceiveComplaint {
