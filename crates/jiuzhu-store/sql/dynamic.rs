@@ -15,10 +15,6 @@ use jiuzhu_store::dynamic::{
     RecheckDetail, VisitLine, codes as dcodes,
 };
 
-fn dyn_refused(code: &'static str, message: impl Into<String>, zh: impl Into<String>) -> StoreError {
-    refused(code, message, zh)
-}
-
 /// Changes as stored: their machine names, comma-separated, in a fixed order, no repeats.
 fn changes_text(changes: &[ChangeKind]) -> String {
     let set: std::collections::BTreeSet<ChangeKind> = changes.iter().copied().collect();
@@ -190,7 +186,7 @@ impl SqlStore {
                 u
             }
             _ => {
-                return Err(dyn_refused(
+                return Err(refused(
                     dcodes::WRONG_ROLE,
                     "monthly visits are recorded by the village assistant or the township's caseworker",
                     "每月走访由村（居）协理员或乡镇经办人登记",
@@ -201,9 +197,9 @@ impl SqlStore {
         let note = multiline("note", &note)?;
         check_text("note", &note, dy::MAX_NOTE_CHARS)?;
         dy::check_visit(zero_report, &changes, visited_on, month.first_day())
-            .map_err(|e| dyn_refused(e.code(), e.to_string(), e.message_zh()))?;
+            .map_err(|e| refused(e.code(), e.to_string(), e.message_zh()))?;
         if visited_on > local_time(ctx.now).date() {
-            return Err(dyn_refused(
+            return Err(refused(
                 dcodes::VISIT_DATE,
                 format!("the visit is dated {visited_on}, later than today"),
                 "走访日期不能晚于今天",
@@ -221,7 +217,7 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         if programs.is_empty() {
-            return Err(dyn_refused(
+            return Err(refused(
                 dcodes::NOT_RECIPIENT,
                 format!("household {household_id} receives no monthly payment in {month}"),
                 format!("该家庭{month}不是按月领取救助金的对象，无需登记走访"),
@@ -237,7 +233,7 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         if taken.is_some() {
-            return Err(dyn_refused(
+            return Err(refused(
                 dcodes::VISIT_RECORDED,
                 format!("the visit of household {household_id} in {month} is recorded already"),
                 format!("该家庭{month}的走访已登记，不能重复登记"),
@@ -321,7 +317,7 @@ impl SqlStore {
         }
         let today = local_time(ctx.now).date();
         if checked_on > today {
-            return Err(dyn_refused(
+            return Err(refused(
                 dcodes::RECHECK_DATE,
                 format!("the re-check is dated {checked_on}, later than today"),
                 "复核日期不能晚于今天",
@@ -329,7 +325,7 @@ impl SqlStore {
         }
         Self::lock_county(tx, locked, &county).await?;
         let no_entitlement = || {
-            dyn_refused(
+            refused(
                 dcodes::NOT_RECIPIENT,
                 format!("household {household_id} receives no monthly {program} payment"),
                 format!("该家庭不是按月领取{}的对象", program.name_zh()),
@@ -371,7 +367,7 @@ impl SqlStore {
             return Err(no_entitlement());
         };
         if checked_on < decided {
-            return Err(dyn_refused(
+            return Err(refused(
                 dcodes::RECHECK_DATE,
                 format!("the re-check of {checked_on} is before the approval ({decided})"),
                 format!("复核日期早于批准日期{decided}"),
@@ -383,7 +379,7 @@ impl SqlStore {
             ent.monthly
         };
         let assessment = dy::assess(program, program_rules, &calculation.basis, &members, current, eligible)
-            .map_err(|e| dyn_refused(dcodes::RECHECK_AMOUNT, e.to_string(), e.message_zh()))?;
+            .map_err(|e| refused(dcodes::RECHECK_AMOUNT, e.to_string(), e.message_zh()))?;
         // A change applies from the month after the re-check, or from the first month whose
         // roster is not yet settled.
         let frozen: Option<i64> = sqlx::query_scalar(
@@ -662,11 +658,15 @@ impl SqlStore {
             let start = month_col(row, "start_ym")?;
             let status: String = get(row, "status")?;
             let monthly = Fen::new(get(row, if status == "suspended" { "base_fen" } else { "monthly_fen" })?);
-            let since_check: Vec<ChangeKind> = reported
+            // The visits that reported a change since the last re-check.
+            let since: Vec<&(NaiveDate, Vec<ChangeKind>)> = reported
                 .get(&household_id)
                 .into_iter()
                 .flatten()
                 .filter(|(on, _)| last_checked.is_none_or(|c| *on >= c))
+                .collect();
+            let changes: Vec<ChangeKind> = since
+                .iter()
                 .flat_map(|(_, c)| c.iter().copied())
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
@@ -680,18 +680,9 @@ impl SqlStore {
                     .unwrap_or(12);
                 dy::next_recheck(start.first_day(), months)
             });
-            let (reason, day) = if since_check.is_empty() {
-                (DueReason::Scheduled, scheduled)
-            } else {
-                let first = reported
-                    .get(&household_id)
-                    .into_iter()
-                    .flatten()
-                    .filter(|(on, _)| last_checked.is_none_or(|c| *on >= c))
-                    .map(|(on, _)| *on)
-                    .min()
-                    .unwrap_or(scheduled);
-                (DueReason::ChangeReported, first.min(scheduled))
+            let (reason, day) = match since.iter().map(|(on, _)| *on).min() {
+                Some(first) => (DueReason::ChangeReported, first.min(scheduled)),
+                None => (DueReason::Scheduled, scheduled),
             };
             let head: Option<String> = get(row, "head_name")?;
             due.push(RecheckDue {
@@ -703,7 +694,7 @@ impl SqlStore {
                 last_checked,
                 due: day,
                 reason,
-                changes: since_check,
+                changes,
             });
         }
         due.sort_by(|a, b| (a.due, a.household_id).cmp(&(b.due, b.household_id)));

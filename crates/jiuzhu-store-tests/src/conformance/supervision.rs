@@ -1117,7 +1117,10 @@ pub async fn complaints_are_routed_with_an_answer_deadline(db: &TestDb) {
     // Complaint records carry contacts: a verifier of the county does not read them.
     let verifier = account(db, "gx.ver.c", Role::CountyVerifier, "511526").await;
     let refused = store.complaints(&verifier, false).await;
-    assert!(matches!(refused, Err(StoreError::Forbidden(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Forbidden(_))),
+        "{refused:?}"
+    );
     let content = "群众反映某户家中有车辆仍享受低保";
     let contact = "13800000000";
     let receive = |channel, to_county| SupervisionCommand::ReceiveComplaint {
