@@ -68,6 +68,22 @@ async fn visits_and_a_recheck_that_reduces_next_months_roster() {
     assert!(r.contains("未走访"), "{r}");
     let csrf = hidden_field(&html, "csrf").unwrap();
     let h = household.to_string();
+    // The county's supervision dashboard counts the township's households not yet visited.
+    let sup = app.logged_in("gongxian.supervisor").await;
+    let missing = || async {
+        let (_, dash) = page(&sup, &app, "/supervision?period=2026-10").await;
+        let r = row(&dash, "sum-511526100000")
+            .expect("珙泉镇's row")
+            .to_string();
+        let at = r.find("visits-missing").expect("the column");
+        r[at..]
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("</td")
+            .to_string()
+    };
+    assert_eq!(missing().await, "1");
     // A zero report that also names a change is refused with the reason.
     let (status, body) = post(
         &va,
@@ -105,6 +121,7 @@ async fn visits_and_a_recheck_that_reduces_next_months_roster() {
     assert!(html.contains("已登记走访"));
     let r = row(&html, &format!("visit-{household}")).unwrap();
     assert!(r.contains("零报告") && !r.contains("未走访"), "{r}");
+    assert_eq!(missing().await, "0");
     // A second visit of the same month is refused.
     let (status, body) = post(
         &va,
