@@ -697,7 +697,7 @@ impl SqlStore {
                 changes,
             });
         }
-        due.sort_by(|a, b| (a.due, a.household_id).cmp(&(b.due, b.household_id)));
+        due.sort_by_key(|d| (d.due, d.household_id));
         Ok(due)
     }
 }
