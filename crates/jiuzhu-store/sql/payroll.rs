@@ -19,8 +19,8 @@ use jiuzhu_store::payroll::{
 /// Payment rows read per round trip when a file is written or reconciled.
 const PAYMENT_PAGE: i64 = 20_000;
 
-/// Return lines looked up per round trip.
-const RETURN_BATCH: usize = 500;
+/// Return lines looked up or written per round trip (at most 3 parameters each).
+const RETURN_BATCH: usize = 1000;
 
 fn month_col(row: &DbRow, col: &str) -> Result<Month> {
     let i: i64 = get(row, col)?;
@@ -995,6 +995,11 @@ impl SqlStore {
         get(&row, "lines")
     }
 
+    /// Imports a bank return file set-based: the file's payments and the payments already
+    /// paid for the same household, program and month are read in batches, every line is
+    /// checked in file order in memory (the rules of the former line-at-a-time import), and
+    /// only then are the final states written, a batch of rows per `UPDATE … FROM (VALUES …)`. Any bad line refuses the whole file before
+    /// anything is written; the unique index `payments_paid_once` stays the last guard.
     #[allow(clippy::too_many_arguments)]
     async fn import_returns(
         tx: &mut Tx<'_>,
@@ -1005,6 +1010,8 @@ impl SqlStore {
         lines: &[ReturnLine],
         locked: &mut Option<ChainHead>,
     ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        use std::collections::{HashMap, HashSet};
+        use PaymentStatus::*;
         require_county(county)?;
         policy::county_funds(&ctx.actor, county)?;
         let c = county.as_str();
@@ -1017,9 +1024,29 @@ impl SqlStore {
                 format!("银行回盘文件被拒绝：第{line}行：{reason}"),
             )
         };
-        let mut counts = ReturnCounts::default();
-        let mut paid_in_file = std::collections::HashSet::new();
-        for batch in lines.chunks(RETURN_BATCH) {
+        let placeholders = |rows: usize, width: usize, first: usize| {
+            (0..rows)
+                .map(|r| {
+                    let cols = (0..width)
+                        .map(|k| format!("${}", first + r * width + k))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("({cols})")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // 1. The file's payments of this county and month, as stored.
+        struct Stored {
+            amount: i64,
+            status: PaymentStatus,
+            key: (i64, String, i64),
+        }
+        let mut ids: Vec<i64> = lines.iter().map(|l| l.payment_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(ids.len());
+        for batch in ids.chunks(RETURN_BATCH) {
             let sql = format!(
                 "SELECT id, amount_fen, status, household_id, program, for_ym FROM payments \
                  WHERE county_code = $1 AND month_ym = $2 AND id IN ({})",
@@ -1030,116 +1057,161 @@ impl SqlStore {
             );
             // Only placeholders are assembled; every value is bound.
             let mut q = sqlx::query(AssertSqlSafe(sql)).bind(c).bind(month.index());
-            for l in batch {
-                q = q.bind(l.payment_id);
+            for id in batch {
+                q = q.bind(*id);
             }
-            let rows = q.fetch_all(&mut **tx).await.map_err(db_err)?;
-            let mut found = std::collections::HashMap::with_capacity(rows.len());
-            for r in &rows {
+            for r in &q.fetch_all(&mut **tx).await.map_err(db_err)? {
                 let status: String = get(r, "status")?;
-                found.insert(
+                stored.insert(
                     get::<i64>(r, "id")?,
-                    (
-                        get::<i64>(r, "amount_fen")?,
-                        PaymentStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                        get::<i64>(r, "household_id")?,
-                        get::<String>(r, "program")?,
-                        get::<i64>(r, "for_ym")?,
-                    ),
+                    Stored {
+                        amount: get(r, "amount_fen")?,
+                        status: PaymentStatus::parse(&status)
+                            .ok_or_else(|| corrupt("status", &status))?,
+                        key: (get(r, "household_id")?, get(r, "program")?, get(r, "for_ym")?),
+                    },
                 );
             }
-            for l in batch {
-                let Some((amount, status, household, program, for_ym)) = found.get(&l.payment_id)
-                else {
+        }
+        // 2. Which payments are paid already (any county month) for the household, program
+        //    and month of a line the file marks paid.
+        let mut keys: Vec<&(i64, String, i64)> = lines
+            .iter()
+            .filter(|l| l.result == Paid)
+            .filter_map(|l| stored.get(&l.payment_id).map(|s| &s.key))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut paid: HashMap<(i64, String, i64), HashSet<i64>> = HashMap::new();
+        for batch in keys.chunks(RETURN_BATCH) {
+            let sql = format!(
+                "SELECT p.id, p.household_id, p.program, p.for_ym FROM payments p \
+                 JOIN (VALUES {}) v ON p.household_id = v.column1 AND p.program = v.column2 \
+                 AND p.for_ym = v.column3 WHERE p.status = 'paid'",
+                placeholders(batch.len(), 3, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (household, program, for_ym) in batch {
+                q = q.bind(*household).bind(program.as_str()).bind(*for_ym);
+            }
+            for r in &q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                paid.entry((get(r, "household_id")?, get(r, "program")?, get(r, "for_ym")?))
+                    .or_default()
+                    .insert(get(r, "id")?);
+            }
+        }
+        // 3. Every line in file order: its transition against the stored state (as one line
+        //    at a time did), "paid already" against the stored state and the lines before.
+        let mut counts = ReturnCounts::default();
+        let mut paid_in_file = HashSet::new();
+        // The final state of each payment the file changes, and the first line doing so.
+        let mut changed: HashMap<i64, (PaymentStatus, Option<&str>, usize)> = HashMap::new();
+        for l in lines {
+            let Some(s) = stored.get(&l.payment_id) else {
+                return Err(bad(
+                    l.line,
+                    format!(
+                        "payment {} is not a payment of {c} in {month}",
+                        l.payment_id
+                    ),
+                ));
+            };
+            if s.amount != l.amount.fen() {
+                return Err(bad(
+                    l.line,
+                    format!(
+                        "payment {} is {} fen, the file says {} fen",
+                        l.payment_id,
+                        s.amount,
+                        l.amount.fen()
+                    ),
+                ));
+            }
+            match (s.status, l.result) {
+                (s, r) if s == r => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                (Pending, _) | (Paid, Returned) => {}
+                (s, r) => {
                     return Err(bad(
                         l.line,
                         format!(
-                            "payment {} is not a payment of {c} in {month}",
-                            l.payment_id
-                        ),
-                    ));
-                };
-                if *amount != l.amount.fen() {
-                    return Err(bad(
-                        l.line,
-                        format!(
-                            "payment {} is {amount} fen, the file says {} fen",
+                            "payment {} is recorded as {} and cannot become {}",
                             l.payment_id,
-                            l.amount.fen()
+                            s.as_str(),
+                            r.as_str()
                         ),
                     ));
                 }
-                use PaymentStatus::*;
-                match (status, l.result) {
-                    (s, r) if *s == r => {
-                        counts.unchanged += 1;
-                        continue;
-                    }
-                    (Pending, _) | (Paid, Returned) => {}
-                    (s, r) => {
-                        return Err(bad(
-                            l.line,
-                            format!(
-                                "payment {} is recorded as {} and cannot become {}",
-                                l.payment_id,
-                                s.as_str(),
-                                r.as_str()
-                            ),
-                        ));
-                    }
+            }
+            let already = paid.entry(s.key.clone()).or_default();
+            if l.result == Paid {
+                let (household, program, _) = &s.key;
+                let elsewhere = already.iter().any(|id| *id != l.payment_id);
+                if elsewhere || !paid_in_file.insert(s.key.clone()) {
+                    return Err(refused(
+                        codes::PAID_TWICE,
+                        format!(
+                            "bank return file refused: line {}: household {household} was paid {program} for that month already; payment {} must not be paid twice",
+                            l.line, l.payment_id
+                        ),
+                        format!(
+                            "银行回盘文件被拒绝：第{}行：该家庭该月该项目已发放，不能重复发放",
+                            l.line
+                        ),
+                    ));
                 }
-                if l.result == Paid {
-                    let key = (*household, program.clone(), *for_ym);
-                    let elsewhere: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM payments WHERE household_id = $1 AND program = $2 \
-                         AND for_ym = $3 AND status = 'paid' AND id <> $4",
-                    )
-                    .bind(household)
-                    .bind(program)
-                    .bind(for_ym)
-                    .bind(l.payment_id)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                    if elsewhere > 0 || !paid_in_file.insert(key) {
-                        return Err(refused(
+                already.insert(l.payment_id);
+            } else {
+                already.remove(&l.payment_id);
+            }
+            let reason = (!l.reason.is_empty()).then_some(l.reason.as_str());
+            changed
+                .entry(l.payment_id)
+                .and_modify(|e| (e.0, e.1) = (l.result, reason))
+                .or_insert((l.result, reason, l.line));
+            match l.result {
+                Paid => counts.paid += 1,
+                Failed => counts.failed += 1,
+                Returned => counts.returned += 1,
+                Pending => {}
+            }
+        }
+        // 4. The final states: payments leaving `paid` first, so that the unique index
+        //    never sees two paid payments of a household's month, even for a moment.
+        let mut updates: Vec<(i64, PaymentStatus, Option<&str>, usize)> = changed
+            .into_iter()
+            .map(|(id, (status, reason, line))| (id, status, reason, line))
+            .collect();
+        updates.sort_unstable_by_key(|u| (u.1 == Paid, u.0));
+        let (leaving, paying) = updates.split_at(updates.partition_point(|u| u.1 != Paid));
+        for part in [leaving, paying] {
+            for batch in part.chunks(RETURN_BATCH) {
+                let sql = format!(
+                    "UPDATE payments SET status = v.column2, result_reason = v.column3 \
+                     FROM (VALUES {}) v \
+                     WHERE payments.county_code = $1 AND payments.month_ym = $2 \
+                     AND payments.id = v.column1",
+                    placeholders(batch.len(), 3, 3)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(c).bind(month.index());
+                for (id, status, reason, _) in batch {
+                    q = q.bind(*id).bind(status.as_str()).bind(*reason);
+                }
+                q.execute(&mut **tx).await.map_err(|e| match db_err(e) {
+                    StoreError::Conflict(_) => {
+                        let first = batch.iter().map(|u| u.3).min().unwrap_or(0);
+                        refused(
                             codes::PAID_TWICE,
                             format!(
-                                "bank return file refused: line {}: household {household} was paid {program} for that month already; payment {} must not be paid twice",
-                                l.line, l.payment_id
+                                "bank return file refused: a line from line {first} on would pay a payment twice"
                             ),
-                            format!(
-                                "银行回盘文件被拒绝：第{}行：该家庭该月该项目已发放，不能重复发放",
-                                l.line
-                            ),
-                        ));
+                            format!("银行回盘文件被拒绝：第{first}行起有重复发放"),
+                        )
                     }
-                }
-                sqlx::query(
-                    "UPDATE payments SET status = $4, result_reason = $5 \
-                     WHERE county_code = $1 AND month_ym = $2 AND id = $3",
-                )
-                .bind(c)
-                .bind(month.index())
-                .bind(l.payment_id)
-                .bind(l.result.as_str())
-                .bind((!l.reason.is_empty()).then_some(&l.reason))
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| match db_err(e) {
-                    StoreError::Conflict(_) => refused(
-                        codes::PAID_TWICE,
-                        format!("bank return file refused: line {}: paid twice", l.line),
-                        format!("银行回盘文件被拒绝：第{}行：重复发放", l.line),
-                    ),
                     other => other,
                 })?;
-                match l.result {
-                    Paid => counts.paid += 1,
-                    Failed => counts.failed += 1,
-                    Returned => counts.returned += 1,
-                    Pending => {}
-                }
             }
         }
         Ok((
