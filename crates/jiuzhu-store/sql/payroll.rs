@@ -11,13 +11,34 @@
 use jiuzhu_store::payroll::{
     self as pr, BankAccountInfo, DiffKind, Entitlement, EntitlementChange, EntitlementFilter,
     EntitlementStatus, Ledger, Mismatch, Month, NewReserveMovement, PaymentFileFormat,
-    PaymentFileSummary, PaymentLine, PaymentStatus, Reconciliation, ReserveEntry, ReserveKind,
+    PaymentFileSummary, PaymentStatus, Reconciliation, ReserveEntry, ReserveKind,
     ReserveStatement, ReturnCounts, ReturnLine, RosterDiffLine, RosterStatus, RosterSummary, codes,
     refused,
 };
 
 /// Payment rows read per round trip when a file is written or reconciled.
-const PAYMENT_PAGE: i64 = 20_000;
+const PAYMENT_PAGE: i64 = 50_000;
+
+/// Runs `work` while `fut` makes progress: `fut` is polled once first (which sends a
+/// query on its way: to SQLite's worker thread or to the server), then `work` runs, then
+/// `fut` is awaited. Both results are returned.
+async fn overlap<F: std::future::Future, T>(fut: F, work: impl FnOnce() -> T) -> (F::Output, T) {
+    let mut fut = std::pin::pin!(fut);
+    let mut early = None;
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(cx) {
+            early = Some(v);
+        }
+        std::task::Poll::Ready(())
+    })
+    .await;
+    let done = work();
+    let v = match early {
+        Some(v) => v,
+        None => fut.await,
+    };
+    (v, done)
+}
 
 /// Return lines looked up or written per round trip (at most 3 parameters each).
 const RETURN_BATCH: usize = 1000;
@@ -1452,16 +1473,15 @@ impl SqlStore {
             out.write_all(s.as_bytes()).map_err(io)
         };
         put(&writer.header(), out)?;
-        let mut after = i64::MIN;
-        let mut buf = String::with_capacity(1 << 22);
-        loop {
-            // One row per page: the page's lines joined by the database (a row per payment
-            // would cost a round trip of the driver each; SQLite's is a thread hop).
-            let page = sqlx::query(
-                "SELECT string_agg(CAST(id AS TEXT) || ',' || township_code || ',' || program \
-                 || ',' || CAST(household_id AS TEXT) || ',' || CAST(for_ym AS TEXT) || ',' \
-                 || CAST(amount_fen AS TEXT) || ',' || COALESCE(bank_account, '') || ',' \
-                 || COALESCE(account_holder, ''), $5 ORDER BY id) AS page, MAX(id) AS last \
+        // One row per page: the page's lines joined by the database (a row per payment
+        // would cost a round trip of the driver each; SQLite's is a thread hop). The next
+        // page is asked for before this one is formatted, hashed and written, so that the
+        // database reads it meanwhile (on SQLite's worker thread, or the server).
+        let page_query = |after: i64| {
+            sqlx::query(
+                "SELECT string_agg(format('%s,%s,%s,%s,%s,%s,%s,%s', id, township_code, program, \
+                 household_id, for_ym, amount_fen, COALESCE(bank_account, ''), \
+                 COALESCE(account_holder, '')), $5) AS page, MAX(id) AS last \
                  FROM (SELECT id, township_code, program, household_id, for_ym, amount_fen, \
                  bank_account, account_holder FROM payments \
                  WHERE county_code = $1 AND month_ym = $2 AND id > $3 AND status = 'pending' \
@@ -1472,50 +1492,67 @@ impl SqlStore {
             .bind(after)
             .bind(PAYMENT_PAGE)
             .bind("\n")
+        };
+        let mut page = page_query(i64::MIN)
             .fetch_one(&mut *conn)
             .await
             .map_err(db_err)?;
-            let Some(last) = get::<Option<i64>>(&page, "last")? else {
-                break;
-            };
-            after = last;
+        let mut buf = String::with_capacity(1 << 23);
+        while let Some(last) = get::<Option<i64>>(&page, "last")? {
             let text: String = get(&page, "page")?;
-            buf.clear();
-            for row in text.split('\n') {
-                let bad = || corrupt("payment", "a page line");
-                let mut f = row.splitn(8, ',');
-                let mut next = || f.next().ok_or_else(bad);
-                let id: i64 = next()?.parse().map_err(|_| bad())?;
-                let township = next()?.to_string();
-                let program: Program = next()?.parse().map_err(|_| bad())?;
-                let household_id: i64 = next()?.parse().map_err(|_| bad())?;
-                let for_month = next()?
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(Month::from_index)
-                    .ok_or_else(bad)?;
-                let amount = Fen::new(next()?.parse().map_err(|_| bad())?);
-                let account = next()?.to_string();
-                let holder = next()?.to_string();
-                if account.is_empty() {
-                    return Err(corrupt(
-                        "payment",
-                        "a submitted payment has no bank account",
-                    ));
+            let next = page_query(last).fetch_one(&mut *conn);
+            let format = || -> Result<()> {
+                // The aggregate's order is its input's, which is by id; should a database
+                // ever join them otherwise, the page is put in order here.
+                let mut rows: Vec<&str> = text.split('\n').collect();
+                let id_of = |row: &str| row.split(',').next().and_then(|i| i.parse::<i64>().ok());
+                if !rows.is_sorted_by_key(|r| id_of(r)) {
+                    rows.sort_by_key(|r| id_of(r));
                 }
-                buf.push_str(&writer.line(&PaymentLine {
-                    id,
-                    township,
-                    program,
-                    household_id,
-                    for_month,
-                    account,
-                    holder,
-                    amount,
-                }));
-            }
-            put(&buf, out)?;
-            progress(writer.lines as u64, total_lines as u64);
+                buf.clear();
+                for row in &rows {
+                    let bad = || corrupt("payment", "a page line");
+                    let mut f = row.splitn(8, ',');
+                    let mut next = || f.next().ok_or_else(bad);
+                    let id: i64 = next()?.parse().map_err(|_| bad())?;
+                    let township = next()?;
+                    let program: Program = next()?.parse().map_err(|_| bad())?;
+                    let household_id: i64 = next()?.parse().map_err(|_| bad())?;
+                    let for_month = next()?
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(Month::from_index)
+                        .ok_or_else(bad)?;
+                    let amount = Fen::new(next()?.parse().map_err(|_| bad())?);
+                    let account = next()?;
+                    let holder = next()?;
+                    if account.is_empty() {
+                        return Err(corrupt(
+                            "payment",
+                            "a submitted payment has no bank account",
+                        ));
+                    }
+                    writer.write_line(
+                        &mut buf,
+                        &pr::PaymentLineRef {
+                            id,
+                            township,
+                            program,
+                            household_id,
+                            for_month,
+                            account,
+                            holder,
+                            amount,
+                        },
+                    );
+                }
+                put(&buf, out)?;
+                progress(writer.lines as u64, total_lines as u64);
+                Ok(())
+            };
+            let (fetched, formatted) = overlap(next, format).await;
+            formatted?;
+            page = fetched.map_err(db_err)?;
         }
         put(&writer.trailer(), out)?;
         out.flush().map_err(io)?;
