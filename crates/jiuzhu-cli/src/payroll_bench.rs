@@ -191,6 +191,64 @@ pub async fn bench(n: usize, url: &str) -> anyhow::Result<ExitCode> {
         counties.len()
     );
 
+    // ---- baseline: one raw INSERT … SELECT aggregate of the same amounts ---------------
+    // Run before the rosters: their submission sets the entitlements' `paid_through_ym` to
+    // this month, after which the same statement finds no line at all (until this change
+    // the baseline ran last and so aggregated zero rows). Its lines and total are checked
+    // against the rosters' below.
+    raw.exec("DROP TABLE IF EXISTS bench_baseline").await?;
+    raw.exec(
+        "CREATE TABLE bench_baseline (county_code TEXT, township_code TEXT, program TEXT, \
+         lines BIGINT, total_fen BIGINT)",
+    )
+    .await?;
+    // The month-$m amount of each entitlement as generation computes it for this data
+    // (previous amount 0, effective from the start): months since the first unpaid one
+    // times the monthly amount.
+    let amount = format!(
+        "({m} - CASE WHEN paid_through_ym IS NULL THEN start_ym ELSE paid_through_ym + 1 END + 1) * monthly_fen"
+    );
+    let started = Instant::now();
+    raw.exec(&format!(
+        "INSERT INTO bench_baseline (county_code, township_code, program, lines, total_fen) \
+         SELECT county_code, township_code, program, COUNT(*), SUM({amount}) FROM entitlements \
+         WHERE start_ym <= {m} AND (paid_through_ym IS NULL OR paid_through_ym < {m}) \
+         GROUP BY county_code, township_code, program"
+    ))
+    .await?;
+    let baseline_seconds = started.elapsed().as_secs_f64();
+    // The same lines written one row per household, for comparison (stderr only).
+    raw.exec(
+        "CREATE TABLE bench_baseline_lines (county_code TEXT, township_code TEXT, program TEXT, \
+         household_id BIGINT, amount_fen BIGINT)",
+    )
+    .await?;
+    let started = Instant::now();
+    raw.exec(&format!(
+        "INSERT INTO bench_baseline_lines SELECT county_code, township_code, program, \
+         household_id, {amount} FROM entitlements \
+         WHERE start_ym <= {m} AND (paid_through_ym IS NULL OR paid_through_ym < {m})"
+    ))
+    .await?;
+    let lines_seconds = started.elapsed().as_secs_f64();
+    let (baseline_lines, baseline_total): (i64, i64) = match &raw {
+        Raw::Sqlite(p) => {
+            sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(lines), 0) AS BIGINT), CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) FROM bench_baseline",
+            )
+            .fetch_one(p)
+            .await?
+        }
+        Raw::Postgres(p) => {
+            sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(lines), 0) AS BIGINT), CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) FROM bench_baseline",
+            )
+            .fetch_one(p)
+            .await?
+        }
+    };
+    raw.exec("DROP TABLE bench_baseline_lines").await?;
+
     // ---- timed: the month's rosters of every county, then the payment files -------------
     let sys = system.clone();
     let ctx = move |key: String| CommandContext::new(sys.clone(), key, chrono::Utc::now());
@@ -310,44 +368,12 @@ pub async fn bench(n: usize, url: &str) -> anyhow::Result<ExitCode> {
     }
     let seconds = generate_seconds + export_seconds;
 
-    // ---- baseline: one raw INSERT … SELECT aggregate of the same amounts ---------------
-    raw.exec("DROP TABLE IF EXISTS bench_baseline").await?;
-    raw.exec(
-        "CREATE TABLE bench_baseline (county_code TEXT, township_code TEXT, program TEXT, \
-         lines BIGINT, total_fen BIGINT)",
-    )
-    .await?;
-    // The month-$m amount of each entitlement as generation computes it for this data
-    // (previous amount 0, effective from the start): months since the first unpaid one
-    // times the monthly amount.
-    let amount = format!(
-        "({m} - CASE WHEN paid_through_ym IS NULL THEN start_ym ELSE paid_through_ym + 1 END + 1) * monthly_fen"
-    );
-    let started = Instant::now();
-    raw.exec(&format!(
-        "INSERT INTO bench_baseline (county_code, township_code, program, lines, total_fen) \
-         SELECT county_code, township_code, program, COUNT(*), SUM({amount}) FROM entitlements \
-         WHERE start_ym <= {m} AND (paid_through_ym IS NULL OR paid_through_ym < {m}) \
-         GROUP BY county_code, township_code, program"
-    ))
-    .await?;
-    let baseline_seconds = started.elapsed().as_secs_f64();
-    // The same lines written one row per household, for comparison (stderr only).
-    raw.exec(
-        "CREATE TABLE bench_baseline_lines (county_code TEXT, township_code TEXT, program TEXT, \
-         household_id BIGINT, amount_fen BIGINT)",
-    )
-    .await?;
-    let started = Instant::now();
-    raw.exec(&format!(
-        "INSERT INTO bench_baseline_lines SELECT county_code, township_code, program, \
-         household_id, {amount} FROM entitlements \
-         WHERE start_ym <= {m} AND (paid_through_ym IS NULL OR paid_through_ym < {m})"
-    ))
-    .await?;
-    let lines_seconds = started.elapsed().as_secs_f64();
     raw.exec("DROP TABLE bench_baseline").await?;
-    raw.exec("DROP TABLE bench_baseline_lines").await?;
+    if (baseline_lines, baseline_total) != (lines, total) {
+        bail!(
+            "the baseline ({baseline_lines} lines, {baseline_total} fen) disagrees with the rosters ({lines} lines, {total} fen)"
+        );
+    }
     raw.exec("DROP TABLE bench_villages").await?;
     raw.close().await;
     eprintln!(

@@ -122,6 +122,12 @@ pub async fn open(url: &str) -> Result<SqlStore> {
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(15))
         .test_before_acquire(false)
-        .connect_lazy_with(options.pragma("cache_size", WRITER_CACHE_SIZE));
+        .connect_lazy_with(
+            options
+                .pragma("cache_size", WRITER_CACHE_SIZE)
+                // Temporary tables (a county's roster lines while they are numbered) in
+                // memory: they never outlive their transaction; nothing durable changes.
+                .pragma("temp_store", "memory"),
+        );
     Ok(SqlStore::with_writer(pool, writer))
 }

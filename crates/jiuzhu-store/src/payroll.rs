@@ -553,18 +553,59 @@ pub fn memo(program: Program, for_month: Month, label_program: bool) -> String {
     format!("{name}{}年{:02}月", for_month.year(), for_month.month())
 }
 
+/// Pads `s` to `width` characters (left-aligned), cutting longer text, onto `out`.
+fn push_padded(out: &mut String, s: &str, width: usize) {
+    let mut n = 0;
+    for ch in s.chars().take(width) {
+        out.push(ch);
+        n += 1;
+    }
+    out.extend(std::iter::repeat_n(' ', width - n));
+}
+
 /// Pads `s` to `width` characters (left-aligned), cutting longer text.
 fn pad_chars(s: &str, width: usize) -> String {
-    let mut out: String = s.chars().take(width).collect();
-    let n = out.chars().count();
-    out.extend(std::iter::repeat_n(' ', width - n));
+    let mut out = String::with_capacity(width);
+    push_padded(&mut out, s, width);
     out
 }
 
 /// CSV fields never contain the separator: holder names and memos are checked texts; a
-/// comma or quote in them is replaced (the bank's parsers are simple).
-fn csv_field(s: &str) -> String {
-    s.replace([',', '"'], " ")
+/// comma or quote in them is replaced (the bank's parsers are simple). Onto `out`.
+fn push_csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"']) {
+        out.push_str(&s.replace([',', '"'], " "));
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// One payment line borrowed from wherever it was read (the export's pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentLineRef<'a> {
+    pub id: i64,
+    pub township: &'a str,
+    pub program: Program,
+    pub household_id: i64,
+    pub for_month: Month,
+    pub account: &'a str,
+    pub holder: &'a str,
+    pub amount: Fen,
+}
+
+impl PaymentLine {
+    pub fn as_ref(&self) -> PaymentLineRef<'_> {
+        PaymentLineRef {
+            id: self.id,
+            township: &self.township,
+            program: self.program,
+            household_id: self.household_id,
+            for_month: self.for_month,
+            account: &self.account,
+            holder: &self.holder,
+            amount: self.amount,
+        }
+    }
 }
 
 /// Writes payment files line by line (see `docs/payment-files.md`).
@@ -575,6 +616,9 @@ pub struct PaymentFileWriter {
     pub label_program: bool,
     pub lines: i64,
     pub total: Fen,
+    /// The last memo written, for the (program, month) it was made for: consecutive lines
+    /// mostly share it.
+    memo: Option<(Program, Month, String)>,
 }
 
 impl PaymentFileWriter {
@@ -591,6 +635,7 @@ impl PaymentFileWriter {
             label_program,
             lines: 0,
             total: Fen::ZERO,
+            memo: None,
         }
     }
 
@@ -609,34 +654,53 @@ impl PaymentFileWriter {
 
     /// One payment line.
     pub fn line(&mut self, p: &PaymentLine) -> String {
+        let mut out = String::with_capacity(160);
+        self.write_line(&mut out, &p.as_ref());
+        out
+    }
+
+    /// One payment line, appended to `out` (the same text as [`Self::line`]).
+    pub fn write_line(&mut self, out: &mut String, p: &PaymentLineRef<'_>) {
+        use std::fmt::Write as _;
         self.lines += 1;
         self.total = Fen::new(self.total.fen().saturating_add(p.amount.fen()));
-        let memo = memo(p.program, p.for_month, self.label_program);
+        let memo = match &self.memo {
+            Some((program, month, memo)) if *program == p.program && *month == p.for_month => memo,
+            _ => {
+                let m = memo(p.program, p.for_month, self.label_program);
+                &self.memo.insert((p.program, p.for_month, m)).2
+            }
+        };
+        // Writing into a String cannot fail.
         match self.format {
-            PaymentFileFormat::Csv => format!(
-                "{},{},{},{},{},{},{},{},{},{},{}\n",
-                p.id,
-                self.county,
-                self.month,
-                p.township,
-                p.program,
-                p.household_id,
-                p.for_month,
-                p.account,
-                csv_field(&p.holder),
-                p.amount.fen(),
-                csv_field(&memo)
-            ),
-            PaymentFileFormat::FixedWidth => format!(
-                "D{:012}{}{}{}{:015}{}{}\n",
-                p.id,
-                pad_chars(&p.township, 12),
-                pad_chars(p.program.as_str(), 8),
-                pad_chars(&p.account, 30),
-                p.amount.fen(),
-                pad_chars(&p.holder, 20),
-                pad_chars(&memo, 20)
-            ),
+            PaymentFileFormat::Csv => {
+                let _ = write!(
+                    out,
+                    "{},{},{},{},{},{},{},{},",
+                    p.id,
+                    self.county,
+                    self.month,
+                    p.township,
+                    p.program,
+                    p.household_id,
+                    p.for_month,
+                    p.account,
+                );
+                push_csv_field(out, p.holder);
+                let _ = write!(out, ",{},", p.amount.fen());
+                push_csv_field(out, memo);
+                out.push('\n');
+            }
+            PaymentFileFormat::FixedWidth => {
+                let _ = write!(out, "D{:012}", p.id);
+                push_padded(out, p.township, 12);
+                push_padded(out, p.program.as_str(), 8);
+                push_padded(out, p.account, 30);
+                let _ = write!(out, "{:015}", p.amount.fen());
+                push_padded(out, p.holder, 20);
+                push_padded(out, memo, 20);
+                out.push('\n');
+            }
         }
     }
 
