@@ -145,25 +145,6 @@ impl SqlStore {
         }
     }
 
-    /// The household's county and village, if the actor can see it (else not found).
-    async fn dynamic_household(
-        tx: &mut Tx<'_>,
-        ctx: &CommandContext,
-        household_id: i64,
-    ) -> Result<(String, DivisionCode)> {
-        let row = sqlx::query("SELECT county_code, division_code FROM households WHERE id = $1")
-            .bind(household_id)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| StoreError::NotFound(format!("household {household_id}")))?;
-        let village = division_col(&row, "division_code")?;
-        if !ctx.actor.scope().contains(&village) {
-            return Err(StoreError::NotFound(format!("household {household_id}")));
-        }
-        Ok((get(&row, "county_code")?, village))
-    }
-
     #[allow(clippy::too_many_arguments)]
     async fn record_visit(
         tx: &mut Tx<'_>,
@@ -193,7 +174,7 @@ impl SqlStore {
                 ));
             }
         };
-        let (county, village) = Self::dynamic_household(tx, ctx, household_id).await?;
+        let (county, village) = Self::household_in_scope(tx, ctx, household_id).await?;
         let note = multiline("note", &note)?;
         check_text("note", &note, dy::MAX_NOTE_CHARS)?;
         dy::check_visit(zero_report, &changes, visited_on, month.first_day())
@@ -301,7 +282,7 @@ impl SqlStore {
         eligible: bool,
         findings: String,
     ) -> Result<Recorded> {
-        let (county, village) = Self::dynamic_household(tx, ctx, household_id).await?;
+        let (county, village) = Self::household_in_scope(tx, ctx, household_id).await?;
         policy::manage_entitlement(&ctx.actor, &village)?;
         let Actor::User(user) = &ctx.actor else {
             return Err(StoreError::Forbidden(
@@ -382,18 +363,8 @@ impl SqlStore {
             .map_err(|e| refused(dcodes::RECHECK_AMOUNT, e.to_string(), e.message_zh()))?;
         // A change applies from the month after the re-check, or from the first month whose
         // roster is not yet settled.
-        let frozen: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(month_ym) FROM rosters WHERE county_code = $1 AND township_code = $2 \
-             AND program = $3 AND status <> 'generated'",
-        )
-        .bind(&county)
-        .bind(ent.township.as_str())
-        .bind(program.as_str())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db_err)?;
         let mut effective = Month::of(checked_on).next().max(ent.effective).max(ent.start);
-        if let Some(f) = frozen.and_then(Month::from_index) {
+        if let Some(f) = Self::frozen_through(tx, &county, &ent.township, program).await? {
             effective = effective.max(f.next());
         }
         let months_after = |m: Month, n: u32| Month::from_index(m.index() + i64::from(n)).unwrap_or(m);

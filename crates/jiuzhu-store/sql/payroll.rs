@@ -335,6 +335,27 @@ impl SqlStore {
         }
     }
 
+    /// The last month whose roster of the township and program is settled or submitted: an
+    /// entitlement changes from the month after it at the earliest.
+    async fn frozen_through(
+        tx: &mut Tx<'_>,
+        county: &str,
+        township: &DivisionCode,
+        program: Program,
+    ) -> Result<Option<Month>> {
+        let frozen: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(month_ym) FROM rosters WHERE county_code = $1 AND township_code = $2 \
+             AND program = $3 AND status <> 'generated'",
+        )
+        .bind(county)
+        .bind(township.as_str())
+        .bind(program.as_str())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok(frozen.and_then(Month::from_index))
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn change_entitlement(
         tx: &mut Tx<'_>,
@@ -390,17 +411,7 @@ impl SqlStore {
                 "该待遇已停发，如需恢复请重新申请审批",
             ));
         }
-        let frozen: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(month_ym) FROM rosters WHERE county_code = $1 AND township_code = $2 \
-             AND program = $3 AND status <> 'generated'",
-        )
-        .bind(&county)
-        .bind(old.township.as_str())
-        .bind(program.as_str())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db_err)?;
-        if let Some(frozen) = frozen.and_then(Month::from_index)
+        if let Some(frozen) = Self::frozen_through(tx, &county, &old.township, program).await?
             && effective <= frozen
         {
             return Err(refused(
@@ -508,13 +519,12 @@ impl SqlStore {
         ))
     }
 
-    async fn set_bank_account(
+    /// The household's county and village, if the actor can see it (else not found).
+    async fn household_in_scope(
         tx: &mut Tx<'_>,
         ctx: &CommandContext,
         household_id: i64,
-        account: &str,
-        holder: String,
-    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+    ) -> Result<(String, DivisionCode)> {
         let row = sqlx::query("SELECT county_code, division_code FROM households WHERE id = $1")
             .bind(household_id)
             .fetch_optional(&mut **tx)
@@ -525,8 +535,18 @@ impl SqlStore {
         if !ctx.actor.scope().contains(&village) {
             return Err(StoreError::NotFound(format!("household {household_id}")));
         }
+        Ok((get(&row, "county_code")?, village))
+    }
+
+    async fn set_bank_account(
+        tx: &mut Tx<'_>,
+        ctx: &CommandContext,
+        household_id: i64,
+        account: &str,
+        holder: String,
+    ) -> Result<(String, CommandOutcome, Vec<NewEvent>)> {
+        let (county, village) = Self::household_in_scope(tx, ctx, household_id).await?;
         policy::manage_entitlement(&ctx.actor, &village)?;
-        let county: String = get(&row, "county_code")?;
         let account = pr::check_bank_account(account)?;
         let holder = holder.trim().to_string();
         check_text("account holder", &holder, pr::MAX_HOLDER_CHARS)?;
