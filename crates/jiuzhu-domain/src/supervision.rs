@@ -365,6 +365,37 @@ named_enum!(
     }
 );
 
+/// A finding a rectification, a dishonesty record or a case correction rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FindingRef {
+    /// A filing reviewed as `questions` or `rectification_required`.
+    Filing { filing_id: i64 },
+    /// A sampled case checked as `problem_found`.
+    SpotCheck { draw_id: i64, case_id: i64 },
+    /// A complaint answered as substantiated (wholly or partly).
+    Complaint { complaint_id: i64 },
+}
+
+impl FindingRef {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FindingRef::Filing { .. } => "filing",
+            FindingRef::SpotCheck { .. } => "spot_check",
+            FindingRef::Complaint { .. } => "complaint",
+        }
+    }
+
+    /// The filing, draw or complaint id.
+    pub fn id(&self) -> i64 {
+        match self {
+            FindingRef::Filing { filing_id } => *filing_id,
+            FindingRef::SpotCheck { draw_id, .. } => *draw_id,
+            FindingRef::Complaint { complaint_id } => *complaint_id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

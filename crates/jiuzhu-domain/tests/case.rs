@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use jiuzhu_domain::benefit::{AddOnClaim, AmountBasis, AmountError, CareLevel};
 use jiuzhu_domain::calendar::Calendar;
-use jiuzhu_domain::case::{AUTHORIZATION, Actor};
+use jiuzhu_domain::case::{AUTHORIZATION, Actor, CorrectionRequest};
 use jiuzhu_domain::case::{
     AppraisalOutcome, AppraisalReason, CaseError, CaseState, CloseReason, Command, CommandBody,
     CommandKind, Ctx, Decision, DecisionRequest, Duty, Event, EventBody, Kinship, MemberFacts,
@@ -16,6 +16,7 @@ use jiuzhu_domain::deadline::Due;
 use jiuzhu_domain::delegation::{self, Authority, CountyReason, Grant};
 use jiuzhu_domain::profile::{EffectiveProfile, ProfileSet};
 use jiuzhu_domain::schedule::Step;
+use jiuzhu_domain::supervision::FindingRef;
 use jiuzhu_domain::{DivisionCode, Fen, Program, Relation, Role};
 
 // ---------------------------------------------------------------------------- helpers
@@ -1078,6 +1079,109 @@ fn taian_verify_first_decision_posting_objection_appraisal() {
     );
     case.ok(&s.cw, "2023-05-26 11:00", CommandBody::Archive);
     assert_eq!(case.stage(), Stage::Closed);
+}
+
+/// 纠正: a spot check finds the approval wrong (the household hid an income). The township's
+/// head corrects the amount from a month on; after the archive the county stops the payment.
+/// Who may correct, from when, and that a correction must change something.
+#[test]
+fn a_wrong_approval_is_corrected_then_stopped_after_the_archive() {
+    let office = taian();
+    let s = staff(TAISHAN, DAIMIAO, DONGGUAN);
+    let mut case = taian_decided(&office, &s);
+    let approved = case.state().current_amount().expect("approved");
+    assert!(approved > Fen::ZERO);
+    let finding = FindingRef::SpotCheck {
+        draw_id: 3,
+        case_id: 1,
+    };
+    let mut found = members();
+    found[0].monthly_income = yuan(450);
+    let correct = |month: &str, correction: CorrectionRequest| CommandBody::Correct {
+        finding: finding.clone(),
+        correction,
+        effective_month: d(month),
+        reason: "抽查发现户主隐瞒务工收入".to_string(),
+    };
+    let lower = || CorrectionRequest::Amount {
+        basis: top_up("rural"),
+        members: found.clone(),
+        expected_amount: None,
+    };
+    // Only the township's head (or the county's administrator) corrects.
+    assert_eq!(
+        case.err(
+            &s.reviewer,
+            "2023-07-03 09:00",
+            correct("2023-07-01", lower())
+        ),
+        CaseError::WrongRole {
+            command: CommandKind::Correct,
+            role: Role::TownshipReviewer
+        }
+    );
+    // From the first day of a month, not before the approval's start month (2023-06).
+    assert_eq!(
+        case.err(&s.head, "2023-07-03 09:00", correct("2023-07-15", lower())),
+        CaseError::CorrectionMonth
+    );
+    assert_eq!(
+        case.err(&s.head, "2023-07-03 09:00", correct("2023-05-01", lower())),
+        CaseError::CorrectionMonth
+    );
+    let ev = case.ok(&s.head, "2023-07-03 09:00", correct("2023-06-01", lower()));
+    assert_eq!(bodies(&ev), ["case.corrected"]);
+    let corrected = case.state().current_amount().expect("approved");
+    assert_eq!(corrected, approved - yuan(150), "income 150 yuan higher");
+    assert_eq!(case.stage(), Stage::Decided, "no stage change");
+    let record = &case.state().corrections[0];
+    assert_eq!(record.previous_amount, approved);
+    assert_eq!(record.finding, finding);
+    // The same amount again changes nothing.
+    assert_eq!(
+        case.err(&s.head, "2023-07-04 09:00", correct("2023-08-01", lower())),
+        CaseError::CorrectionChangesNothing { amount: corrected }
+    );
+    case.ok(&s.village, "2023-07-05 09:00", CommandBody::PostResult);
+    case.ok(
+        &s.village,
+        "2023-07-05 10:00",
+        CommandBody::DeliverNotice {
+            note: String::new(),
+        },
+    );
+    case.ok(&s.cw, "2023-07-05 11:00", CommandBody::Archive);
+    assert_eq!(case.stage(), Stage::Closed);
+    // Archived: nothing else, but a correction still.
+    assert_eq!(
+        case.err(&s.cw, "2023-07-06 09:00", CommandBody::PostResult),
+        CaseError::CaseClosed {
+            command: CommandKind::PostResult
+        }
+    );
+    let ev = case.ok(
+        &s.admin,
+        "2023-09-04 09:00",
+        correct("2023-09-01", CorrectionRequest::Stop),
+    );
+    assert_eq!(bodies(&ev), ["case.corrected"]);
+    assert_eq!(case.state().current_amount(), Some(Fen::ZERO));
+    assert_eq!(case.stage(), Stage::Closed);
+    assert_eq!(case.state().invariant_violations(), Vec::<&str>::new());
+    assert_eq!(
+        case.err(
+            &s.admin,
+            "2023-09-05 09:00",
+            correct("2023-10-01", CorrectionRequest::Stop)
+        ),
+        CaseError::CorrectionChangesNothing { amount: Fen::ZERO }
+    );
+    // A head of another township cannot reach the case.
+    let other = actor(42, Role::TownshipHead, "370902002000");
+    assert_eq!(
+        case.err(&other, "2023-09-05 09:00", correct("2023-10-01", lower())),
+        CaseError::OutsideJurisdiction
+    );
 }
 
 /// The appraisal finds the household not eligible: the decision is made again (here: refused
@@ -2389,15 +2493,16 @@ mod properties {
             Stage::ToNotice => (K::PostNotice, 2),
             Stage::Notice => (pick(K::EndNotice, K::RaiseObjection), 0),
             Stage::Decision => (K::Decide, if v.is_multiple_of(3) { 7 } else { 5 }),
-            Stage::Decided => match v % 4 {
+            Stage::Decided => match v % 5 {
                 0 => (K::DeliverNotice, 2),
                 1 => (K::PostResult, 0),
                 2 => (K::RaiseObjection, 2),
+                3 => (K::Correct, if v.is_multiple_of(2) { 5 } else { 7 }),
                 _ => (K::Archive, 0),
             },
             Stage::EmergencyHelp => (K::GiveEmergencyHelp, 0),
             Stage::EmergencyPaperwork => (K::CompletePaperwork, 0),
-            Stage::Closed => (K::Archive, 0),
+            Stage::Closed => (K::Correct, 7),
         }
     }
 
@@ -2523,6 +2628,32 @@ mod properties {
                 kinship: Kinship::Sibling,
                 capacity: RelatedCapacity::Staff,
             },
+            K::Correct => CommandBody::Correct {
+                finding: FindingRef::SpotCheck {
+                    draw_id: 1,
+                    case_id: 9,
+                },
+                correction: if v.is_multiple_of(3) {
+                    CorrectionRequest::Stop
+                } else {
+                    CorrectionRequest::Amount {
+                        basis: basis_for(w.program, v / 3 + 1),
+                        members: Vec::new(),
+                        expected_amount: None,
+                    }
+                },
+                effective_month: NaiveDate::from_ymd_opt(
+                    2019 + (v % 9) as i32,
+                    1 + v % 12,
+                    1 + v % 29 / 28,
+                )
+                .expect("a valid date"),
+                reason: if v.is_multiple_of(17) {
+                    String::new()
+                } else {
+                    "抽查发现隐瞒收入".to_string()
+                },
+            },
         }
     }
 
@@ -2616,7 +2747,14 @@ mod properties {
                 let stage_before = state.as_ref().map(|s| s.stage);
                 match decide(state.as_ref(), &command, &ctx) {
                     Ok(new_events) => {
-                        prop_assert!(!was_closed, "a closed case accepted {:?}", kind);
+                        prop_assert!(
+                            !was_closed
+                                || (kind == CommandKind::Correct
+                                    && state.as_ref().and_then(|s| s.closure.as_ref()).is_some_and(
+                                        |c| c.reason == jiuzhu_domain::case::CloseReason::Archived
+                                    )),
+                            "a closed case accepted {:?}", kind
+                        );
                         // What the engine accepts, the UI offers at that stage.
                         if let Some(stage) = stage_before
                             && kind != CommandKind::FileNearRelative
@@ -2652,6 +2790,15 @@ mod properties {
                                 e,
                                 CaseError::CaseClosed { .. }
                                     | CaseError::WrongRole { .. }
+                                    // an archived approval can still be corrected
+                                    | CaseError::CorrectionMonth
+                                    | CaseError::CorrectNotApproved
+                                    | CaseError::CorrectionChangesNothing { .. }
+                                    | CaseError::NotTheAuthority { .. }
+                                    | CaseError::TextRequired { .. }
+                                    | CaseError::NearRelative { .. }
+                                    | CaseError::BeforeLastStep { .. }
+                                    | CaseError::Amount(_)
                                     | CaseError::OutsideJurisdiction
                                     | CaseError::AlreadyOpened { .. }
                                     | CaseError::DateOutsideCalendar { .. }

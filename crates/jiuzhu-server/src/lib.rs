@@ -183,6 +183,10 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}", get(workbench::case_view))
         .route("/cases/{id}/act/{kind}", post(workbench::case_act))
         .route(
+            "/cases/{id}/corrections/{correction}/repay",
+            post(workbench::correction_repay),
+        )
+        .route(
             "/cases/{id}/documents/{kind}",
             post(documents::issue_submit),
         )

@@ -210,6 +210,10 @@ struct FormContext<'a> {
     household: Option<&'a Household>,
     /// Staff who may investigate (id, label).
     staff: &'a [(i64, String)],
+    /// The members as the latest home visit found them (a correction starts from them).
+    visit: &'a [case::MemberFacts],
+    /// Supervision findings about the case a correction may rest on (value, label).
+    findings: &'a [(String, String)],
 }
 
 fn materials_field(rules: &ProgramRules, name: &str, label: &str) -> Field {
@@ -388,6 +392,39 @@ fn fields_for(kind: CommandKind, cx: &FormContext<'_>) -> Vec<Field> {
                 capacity_str,
                 RelatedCapacity::name_zh,
             )));
+        }
+        K::Correct => {
+            f.push(
+                Field::new("finding", "所依据的监督发现", "select").options(cx.findings.to_vec()),
+            );
+            f.push(Field::new("correction", "纠正内容", "radio").options(vec![
+                ("amount".into(), "按核实情况重新核定金额".into()),
+                ("stop".into(), "终止救助（停发）".into()),
+            ]));
+            f.push(
+                Field::new("effective_month", "纠正生效月份", "month")
+                    .hint("自该月起按纠正后的金额计算；已月结的月份多发部分计入追回"),
+            );
+            f.extend(basis_fields(cx));
+            if let Some(h) = cx.household {
+                for m in cx.visit {
+                    f.push(
+                        Field::new(
+                            &format!("m{}_income", m.member_seq),
+                            &format!(
+                                "{}：核实的月收入（元）",
+                                member_label(Some(h), m.member_seq)
+                            ),
+                            "text",
+                        )
+                        .hint(&format!(
+                            "入户调查时为{}元；不填则按入户调查",
+                            m.monthly_income.format_grouped()
+                        )),
+                    );
+                }
+            }
+            f.push(Field::new("reason", "纠正理由（写入告知）", "textarea"));
         }
         K::RequestCheck | K::PostNotice | K::EndNotice | K::PostResult | K::Archive => {}
         K::Apply | K::RequestPreCheck | K::ReportEmergency => {}
@@ -627,8 +664,84 @@ fn body_from_form(
             "kinship": data.one("kinship"),
             "capacity": data.one("capacity"),
         }),
+        K::Correct => {
+            let finding = finding_from_value(&data.one("finding"));
+            if finding.is_none() {
+                errors.add("finding", "请选择所依据的监督发现");
+            }
+            let month = data.one("effective_month");
+            let effective_month = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                .map(|d| d.to_string())
+                .unwrap_or_else(|_| {
+                    errors.add("effective_month", "请选择纠正生效月份");
+                    String::new()
+                });
+            let correction = if data.one("correction") == "stop" {
+                json!({ "kind": "stop" })
+            } else {
+                // The members as found: the home visit's, with the incomes the check found.
+                let mut changed = false;
+                let mut members = Vec::new();
+                for m in cx.visit {
+                    let name = format!("m{}_income", m.member_seq);
+                    let mut found = m.clone();
+                    if !data.one(&name).is_empty()
+                        && let Some(income) = yuan(data, &name, errors)
+                    {
+                        changed |= income != m.monthly_income;
+                        found.monthly_income = income;
+                    }
+                    members.push(found);
+                }
+                if !changed {
+                    members.clear();
+                }
+                json!({
+                    "kind": "amount",
+                    "basis": basis_from_form(data, cx, errors),
+                    "members": members,
+                })
+            };
+            json!({
+                "finding": finding,
+                "correction": correction,
+                "effective_month": effective_month,
+                "reason": data.one("reason"),
+            })
+        }
         K::RequestCheck | K::PostNotice | K::EndNotice | K::PostResult | K::Archive => json!({}),
         K::Apply | K::RequestPreCheck | K::ReportEmergency => json!({}),
+    }
+}
+
+/// A finding as the correction form names it: `spot_check:{draw}:{case}`, `filing:{id}`,
+/// `complaint:{id}`.
+fn finding_value(f: &case::FindingRef) -> String {
+    match f {
+        case::FindingRef::SpotCheck { draw_id, case_id } => {
+            format!("spot_check:{draw_id}:{case_id}")
+        }
+        case::FindingRef::Filing { filing_id } => format!("filing:{filing_id}"),
+        case::FindingRef::Complaint { complaint_id } => format!("complaint:{complaint_id}"),
+    }
+}
+
+fn finding_from_value(v: &str) -> Option<case::FindingRef> {
+    let mut parts = v.split(':');
+    let kind = parts.next()?;
+    let a: i64 = parts.next()?.parse().ok()?;
+    let b: Option<i64> = parts.next().map(str::parse).transpose().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    match (kind, b) {
+        ("spot_check", Some(case_id)) => Some(case::FindingRef::SpotCheck {
+            draw_id: a,
+            case_id,
+        }),
+        ("filing", None) => Some(case::FindingRef::Filing { filing_id: a }),
+        ("complaint", None) => Some(case::FindingRef::Complaint { complaint_id: a }),
+        _ => None,
     }
 }
 
@@ -993,6 +1106,8 @@ struct CasePage {
     dues: Vec<DueRow>,
     materials: Vec<(String, bool, bool)>,
     decision: Option<DecisionView>,
+    /// 纠正与追回 the corrections of the approval, with their money.
+    corrections: Vec<CorrectionRow>,
     forms: Vec<ActionForm>,
     documents: Vec<crate::documents::DocRow>,
     may_issue: bool,
@@ -1058,6 +1173,7 @@ fn event_zh(kind: &str) -> &'static str {
         "case.emergency_helped" => "先行救助",
         "case.paperwork_completed" => "补办手续",
         "case.near_relative_filed" => "近亲属备案",
+        "case.corrected" => "纠正决定",
         "case.closed" => "办结",
         "document.issued" => "签发文书（归档）",
         _ => "其他",
@@ -1120,6 +1236,225 @@ async fn load_case(
     Ok((c, household, rules))
 }
 
+/// The supervision findings about a case a correction may rest on, as (form value, label):
+/// spot checks that found the decision wrong, filings reviewed with questions or needing
+/// rectification, substantiated complaints naming the case. What the actor cannot see is
+/// left out.
+async fn case_findings(
+    state: &AppState,
+    actor: &Actor,
+    c: &case::CaseState,
+) -> Vec<(String, String)> {
+    use jiuzhu_domain::supervision::{ComplaintOutcome, FilingOutcome};
+    use jiuzhu_store::{FilingFilter, SpotCheckResult};
+    let short = |text: &str| -> String {
+        let mut t: String = text.chars().take(40).collect();
+        if text.chars().count() > 40 {
+            t.push('…');
+        }
+        t
+    };
+    let id = c.header.case_id;
+    let mut out = Vec::new();
+    for i in state
+        .store
+        .spot_checks(actor, None)
+        .await
+        .unwrap_or_default()
+    {
+        if i.case_id != id || i.superseded {
+            continue;
+        }
+        if let Some(SpotCheckResult::ProblemFound {
+            findings,
+            decision_wrong: true,
+        }) = i.check.as_ref().map(|x| &x.result)
+        {
+            out.push((
+                finding_value(&case::FindingRef::SpotCheck {
+                    draw_id: i.draw_id,
+                    case_id: id,
+                }),
+                format!("抽查（{}）认定决定有误：{}", i.period, short(findings)),
+            ));
+        }
+    }
+    let filter = FilingFilter {
+        within: Some(c.header.township.clone()),
+        ..FilingFilter::default()
+    };
+    for f in state
+        .store
+        .filings(actor, &filter)
+        .await
+        .unwrap_or_default()
+    {
+        if f.case_id != id {
+            continue;
+        }
+        if let Some(r) = f
+            .review
+            .as_ref()
+            .filter(|r| r.outcome != FilingOutcome::Accepted)
+        {
+            out.push((
+                finding_value(&case::FindingRef::Filing { filing_id: f.id }),
+                format!("备案审查（{}）：{}", r.outcome.name_zh(), short(&r.opinion)),
+            ));
+        }
+    }
+    for x in state
+        .store
+        .complaints(actor, false)
+        .await
+        .unwrap_or_default()
+    {
+        if x.case_number.as_deref() == Some(c.header.number.as_str())
+            && x.outcome.is_some_and(ComplaintOutcome::is_finding)
+        {
+            out.push((
+                finding_value(&case::FindingRef::Complaint { complaint_id: x.id }),
+                format!("投诉举报属实（#{}）", x.id),
+            ));
+        }
+    }
+    out
+}
+
+/// One correction of the case as its page shows it.
+struct CorrectionRow {
+    id: i64,
+    at: String,
+    what: String,
+    finding: String,
+    reason: String,
+    overpaid: String,
+    underpaid: String,
+    repaid: String,
+    outstanding: String,
+    /// A repayment can be recorded (something is still owed).
+    open: bool,
+    key: String,
+}
+
+fn finding_zh(f: &case::FindingRef) -> String {
+    match f {
+        case::FindingRef::SpotCheck { draw_id, .. } => {
+            format!("抽查认定决定有误（抽样#{draw_id}）")
+        }
+        case::FindingRef::Filing { filing_id } => format!("备案审查意见（备案#{filing_id}）"),
+        case::FindingRef::Complaint { complaint_id } => format!("投诉举报属实（#{complaint_id}）"),
+    }
+}
+
+/// The corrections of the case the actor may see (none for roles that do not handle them).
+async fn correction_rows(
+    state: &AppState,
+    actor: &Actor,
+    c: &case::CaseState,
+) -> Vec<CorrectionRow> {
+    if c.corrections.is_empty() {
+        return Vec::new();
+    }
+    let list = state
+        .store
+        .corrections(actor, Some(&c.header.village))
+        .await
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for x in list.into_iter().filter(|x| x.case_id == c.header.case_id) {
+        let what = if x.stopped {
+            format!(
+                "自{}起终止（原{}元/月）",
+                x.effective,
+                x.previous.format_grouped()
+            )
+        } else {
+            format!(
+                "自{}起 {}元 → {}元",
+                x.effective,
+                x.previous.format_grouped(),
+                x.corrected.format_grouped()
+            )
+        };
+        let what = match x.applies_from {
+            Some(m) if m != x.effective => format!("{what}；待遇自{m}起按纠正后发放"),
+            _ => what,
+        };
+        rows.push(CorrectionRow {
+            id: x.id,
+            at: fmt_time(x.corrected_at),
+            what,
+            finding: finding_zh(&x.finding),
+            reason: x.reason.clone(),
+            overpaid: x.overpaid.format_grouped(),
+            underpaid: x.underpaid.format_grouped(),
+            repaid: x.repaid.format_grouped(),
+            outstanding: x.outstanding().format_grouped(),
+            open: x.outstanding() > Fen::ZERO,
+            key: new_secret().unwrap_or_default(),
+        });
+    }
+    rows
+}
+
+/// `POST /cases/{id}/corrections/{correction}/repay`: 追回 a repayment of an overpayment.
+pub(crate) async fn correction_repay(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path((id, correction)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let correction_id = parse_id(&correction)?;
+    let data = FormData::parse(&body);
+    if !s.csrf_ok(&data.one("csrf")) {
+        return Err(WebError::csrf());
+    }
+    let mut errors = Errors::default();
+    let amount = yuan(&data, "amount_yuan", &mut errors);
+    let Some(amount) = amount.filter(|_| errors.0.is_empty()) else {
+        return case_page(
+            &state,
+            &s,
+            id,
+            None,
+            None,
+            Some("未能登记退回：金额格式不正确，应为元，如 150 或 150.50".to_string()),
+        )
+        .await;
+    };
+    let key = data.one("key");
+    let key = if key.is_empty() {
+        new_secret().map_err(WebError::from)?
+    } else {
+        key
+    };
+    let ctx = CommandContext::new(s.actor(), format!("web:{key}"), state.now());
+    let command = Command::Supervision(jiuzhu_store::SupervisionCommand::RecordRepayment {
+        correction_id,
+        amount,
+        note: data.one("note"),
+    });
+    match state.store.execute(&ctx, command).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?repaid=1#corrections")).into_response()),
+        Err(e) => match refusal_zh(&e) {
+            Some(message) => {
+                case_page(
+                    &state,
+                    &s,
+                    id,
+                    None,
+                    None,
+                    Some(format!("未能登记退回：{message}")),
+                )
+                .await
+            }
+            None => Err(store_not_found(e)),
+        },
+    }
+}
+
 /// What a form submission left behind for the page to show again.
 struct Submitted<'a> {
     kind: CommandKind,
@@ -1134,6 +1469,8 @@ async fn case_page(
     id: i64,
     submitted: Option<Submitted<'_>>,
     notice: Option<String>,
+    // A refusal of something outside the case's forms (a repayment): shown as the error.
+    refused: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = s.actor();
     let (c, household, rules) = load_case(state, &actor, id).await?;
@@ -1147,18 +1484,46 @@ async fn case_page(
         Vec::new()
     };
     let now = state.local_now();
+    // 纠正: an approval, decided or archived, for those who may correct it, resting on a
+    // supervision finding about the case.
+    let approved = c.decision.as_ref().is_some_and(|d| d.decision.is_approve());
+    let archived = c
+        .closure
+        .as_ref()
+        .is_some_and(|x| x.reason == case::CloseReason::Archived);
+    let correctable = approved
+        && (c.stage == Stage::Decided || archived)
+        && case::allowed_roles(CommandKind::Correct).contains(&s.user.role);
+    let findings = if correctable {
+        case_findings(state, &actor, &c).await
+    } else {
+        Vec::new()
+    };
+    let visit = c
+        .home_visits
+        .last()
+        .map(|v| v.members.clone())
+        .unwrap_or_default();
     let forms = match &rules {
-        Some(rules) if !c.is_closed() => {
+        Some(rules) if !c.is_closed() || correctable => {
             let cx = FormContext {
                 rules,
                 household: household.as_ref(),
                 staff: &staff,
+                visit: &visit,
+                findings: &findings,
             };
             let mut kinds: Vec<CommandKind> = case::offered_at(c.stage).to_vec();
-            kinds.push(CommandKind::FileNearRelative);
+            if !c.is_closed() {
+                kinds.push(CommandKind::FileNearRelative);
+            }
             let mut forms = Vec::new();
             for kind in kinds {
                 if !case::allowed_roles(kind).contains(&s.user.role) {
+                    continue;
+                }
+                // A correction rests on a finding: no finding, no form.
+                if kind == CommandKind::Correct && (!approved || findings.is_empty()) {
                     continue;
                 }
                 let mut fields = fields_for(kind, &cx);
@@ -1185,7 +1550,8 @@ async fn case_page(
     let error = submitted
         .as_ref()
         .filter(|x| !forms.iter().any(|f| f.kind == x.kind.as_str()))
-        .and_then(|x| x.message.clone());
+        .and_then(|x| x.message.clone())
+        .or(refused.clone());
     let mut events = state
         .store
         .events_for(&actor, &format!("case:{id}"))
@@ -1309,6 +1675,7 @@ async fn case_page(
             .collect(),
         materials,
         decision,
+        corrections: correction_rows(state, &actor, &c).await,
         forms,
         documents: crate::documents::rows(&c, &archived),
         may_issue: crate::documents::may_issue(
@@ -1330,7 +1697,7 @@ async fn case_page(
         notice,
         error,
     };
-    let status = if submitted.is_some() {
+    let status = if submitted.is_some() || refused.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -1341,6 +1708,7 @@ async fn case_page(
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct DoneQuery {
     done: Option<String>,
+    repaid: Option<String>,
 }
 
 /// `GET /cases/{id}`
@@ -1355,8 +1723,9 @@ pub(crate) async fn case_view(
         .done
         .as_deref()
         .and_then(|k| CommandKind::ALL.into_iter().find(|x| x.as_str() == k))
-        .map(|k| format!("已办理：{}", k.name_zh()));
-    case_page(&state, &s, id, None, notice).await
+        .map(|k| format!("已办理：{}", k.name_zh()))
+        .or(q.repaid.map(|_| "已登记退回款".to_string()));
+    case_page(&state, &s, id, None, notice, None).await
 }
 
 /// `POST /cases/{id}/act/{kind}`: one step of the case from its form.
@@ -1376,13 +1745,20 @@ pub(crate) async fn case_act(
         .find(|k| k.as_str() == kind && !k.opens_case())
         .ok_or_else(not_found)?;
     let actor = s.actor();
-    let (_case, household, rules) = load_case(&state, &actor, id).await?;
+    let (current, household, rules) = load_case(&state, &actor, id).await?;
     let rules = rules
         .ok_or_else(|| WebError::new(StatusCode::CONFLICT, "本县未配置该救助项目的办理规则"))?;
+    let visit = current
+        .home_visits
+        .last()
+        .map(|v| v.members.clone())
+        .unwrap_or_default();
     let cx = FormContext {
         rules: &rules,
         household: household.as_ref(),
         staff: &[],
+        visit: &visit,
+        findings: &[],
     };
     let mut errors = Errors::default();
     let at = command_time(&data, state.local_now(), &mut errors);
@@ -1394,7 +1770,7 @@ pub(crate) async fn case_act(
             errors,
             message: Some("请按提示修改后重新提交".to_string()),
         };
-        return case_page(&state, &s, id, Some(submitted), None).await;
+        return case_page(&state, &s, id, Some(submitted), None, None).await;
     }
     if let Some(obj) = body.as_object_mut() {
         obj.insert("type".to_string(), json!(kind.as_str()));
@@ -1409,7 +1785,7 @@ pub(crate) async fn case_act(
                 errors,
                 message: Some("填写的内容不完整或格式不正确，请检查后重新提交".to_string()),
             };
-            return case_page(&state, &s, id, Some(submitted), None).await;
+            return case_page(&state, &s, id, Some(submitted), None, None).await;
         }
     };
     let key = data.one("key");
@@ -1448,7 +1824,7 @@ pub(crate) async fn case_act(
                         errors,
                         message: Some(message),
                     };
-                    case_page(&state, &s, id, Some(submitted), None).await
+                    case_page(&state, &s, id, Some(submitted), None, None).await
                 }
                 None => Err(store_not_found(e)),
             }
@@ -1459,7 +1835,9 @@ pub(crate) async fn case_act(
 /// The Chinese message of a refusal the user can act on; `None` for faults.
 fn refusal_zh(e: &StoreError) -> Option<String> {
     match e {
-        StoreError::Case { message_zh, .. } => Some(message_zh.clone()),
+        StoreError::Case { message_zh, .. } | StoreError::Supervision { message_zh, .. } => {
+            Some(message_zh.clone())
+        }
         StoreError::Invalid(_) => Some("提交的内容无效，请检查后重试".to_string()),
         StoreError::Conflict(_) => Some("案件已被他人更新，请刷新页面后重试".to_string()),
         StoreError::Forbidden(_) => Some("您无权办理此事项".to_string()),

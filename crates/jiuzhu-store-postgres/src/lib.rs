@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0009_supervision.sql"),
     ),
     (10, "dynamic", include_str!("../migrations/0010_dynamic.sql")),
+    (
+        11,
+        "corrections",
+        include_str!("../migrations/0011_corrections.sql"),
+    ),
 ];
 
 /// Writers run concurrently under READ COMMITTED; row locks order them.
@@ -76,6 +81,7 @@ include!("../../jiuzhu-store/sql/store.rs");
 include!("../../jiuzhu-store/sql/payroll.rs");
 include!("../../jiuzhu-store/sql/supervision.rs");
 include!("../../jiuzhu-store/sql/dynamic.rs");
+include!("../../jiuzhu-store/sql/correction.rs");
 
 /// Connects to and migrates a PostgreSQL database. `search_path` (for example one schema
 /// per test run) can be given as `?options=-c%20search_path%3Dname`, or with

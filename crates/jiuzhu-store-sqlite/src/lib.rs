@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0009_supervision.sql"),
     ),
     (10, "dynamic", include_str!("../migrations/0010_dynamic.sql")),
+    (
+        11,
+        "corrections",
+        include_str!("../migrations/0011_corrections.sql"),
+    ),
 ];
 
 /// `BEGIN IMMEDIATE` takes the database's write lock: one writer at a time, from the start
@@ -79,6 +84,7 @@ include!("../../jiuzhu-store/sql/store.rs");
 include!("../../jiuzhu-store/sql/payroll.rs");
 include!("../../jiuzhu-store/sql/supervision.rs");
 include!("../../jiuzhu-store/sql/dynamic.rs");
+include!("../../jiuzhu-store/sql/correction.rs");
 
 /// Opens (creating if missing, unless `mode=ro`) and migrates a SQLite database.
 /// `url` is `sqlite://PATH` or `sqlite:PATH`, with sqlx's options such as `?mode=ro`.

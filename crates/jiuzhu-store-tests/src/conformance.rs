@@ -3062,3 +3062,9 @@ pub use payroll::*;
 #[path = "dynamic_conformance.rs"]
 mod dynamic;
 pub use dynamic::*;
+
+// ---- corrections (纠正与追回) ---------------------------------------------------------------
+
+#[path = "correction_conformance.rs"]
+mod correction;
+pub use correction::*;

@@ -923,6 +923,8 @@ impl SqlStore {
             if let Some(f) = Self::file_township_decision(tx, &county, &next, e, ctx.now).await? {
                 filed.push(f);
             }
+            // 纠正: the entitlement and the overpayment (sql/correction.rs).
+            filed.extend(Self::record_correction(tx, ctx, &county, &next, e).await?);
         }
         new_events.extend(entitlement_events);
         new_events.extend(filed);
@@ -2437,6 +2439,11 @@ impl Store for SqlStore {
                     return Err(StoreError::NotFound(format!("recheck {id}")));
                 }
             }
+            "correction" => {
+                if !self.correction_visible(actor, id).await? {
+                    return Err(StoreError::NotFound(format!("correction {id}")));
+                }
+            }
             "filing" | "spot_check" | "rectification" | "complaint" | "dishonesty" => {
                 if !self.supervision_subject_visible(actor, kind, id).await? {
                     return Err(StoreError::NotFound(format!("{kind} {id}")));
@@ -2638,6 +2645,14 @@ impl Store for SqlStore {
         month: jiuzhu_store::payroll::Month,
     ) -> Result<Vec<jiuzhu_store::dynamic::VisitLine>> {
         self.visit_list_impl(actor, within, month).await
+    }
+
+    async fn corrections(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+    ) -> Result<Vec<jiuzhu_store::CaseCorrection>> {
+        self.corrections_impl(actor, within).await
     }
 
     async fn rechecks(

@@ -39,9 +39,25 @@ fn is_township_staff(role: Role) -> bool {
 }
 
 /// The county administrator or supervisor running the command.
+/// The county's side of supervision (filing review, draws, checks, feedback, orders and
+/// their conclusion, dishonesty records) is done by the county's own staff: an account above
+/// a county (a prefecture's supervisor, e.g. 泰安市) watches its counties' supervision but does
+/// not act in their name.
 fn county_staff(actor: &Actor) -> Result<&jiuzhu_store::UserActor> {
     match actor {
-        Actor::User(u) if is_county_staff(u.role) => Ok(u),
+        Actor::User(u) if is_county_staff(u.role) => {
+            if u.division.level() == jiuzhu_domain::DivisionLevel::County {
+                Ok(u)
+            } else {
+                Err(sup_err(
+                    "supervision.not_county_account",
+                    format!(
+                        "an account at {} watches its counties' supervision; the county's own staff act",
+                        u.division
+                    ),
+                ))
+            }
+        }
         _ => Err(sup_err(
             "supervision.wrong_role",
             "only a county administrator or supervisor may do this",
@@ -412,6 +428,11 @@ impl SqlStore {
                 )
                 .await
             }
+            SupervisionCommand::RecordRepayment {
+                correction_id,
+                amount,
+                note,
+            } => Self::record_repayment(tx, ctx, locked, correction_id, amount, note).await,
         }
     }
 

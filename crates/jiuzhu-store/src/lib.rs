@@ -34,13 +34,13 @@ pub use import::{
 pub use model::*;
 pub use rules::Rules;
 pub use supervision::{
-    Complaint, ComplaintStat, DishonestyRecord, Filing, FilingFilter, FilingReview, FindingRef,
-    Rectification, RectificationFilter, SpotCheckDraw, SpotCheckFeedback, SpotCheckItem,
-    SpotCheckRecord, SpotCheckResult, SupervisionCommand, TownshipSupervision,
+    CaseCorrection, Complaint, ComplaintStat, DishonestyRecord, Filing, FilingFilter, FilingReview,
+    FindingRef, Rectification, RectificationFilter, SpotCheckDraw, SpotCheckFeedback,
+    SpotCheckItem, SpotCheckRecord, SpotCheckResult, SupervisionCommand, TownshipSupervision,
 };
 
 /// Highest schema version this build knows (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Persistence of jiuzhu. Every read takes the actor and returns only what lies inside the
 /// actor's jurisdiction; records elsewhere are reported as not found. Every change goes
@@ -390,6 +390,15 @@ pub trait Store: Send + Sync {
     /// 失信记录 inside the actor's scope: county administrators and supervisors (and the
     /// system operator) only; anyone else gets [`StoreError::Forbidden`].
     async fn dishonesty_records(&self, actor: &Actor) -> Result<Vec<DishonestyRecord>>;
+
+    /// 纠正与追回 the corrections of approvals (`case.corrected`) under `within` inside the
+    /// actor's scope, newest first: county and township staff (and finance) only; anyone
+    /// else gets [`StoreError::Forbidden`].
+    async fn corrections(
+        &self,
+        actor: &Actor,
+        within: Option<&DivisionCode>,
+    ) -> Result<Vec<CaseCorrection>>;
 
     /// The supervision dashboard: one row per township inside the actor's scope (under
     /// `within`) that has anything to show, for decisions of `period`, overdue as of `today`.

@@ -74,6 +74,9 @@ pub mod codes {
     pub const PAID_TWICE: &str = "payroll.paid_twice";
     /// A finance ledger was refused (wrong stated total, bad line).
     pub const BAD_LEDGER: &str = "payroll.bad_ledger";
+    /// The entitlement of the household and program was granted by a later case: a
+    /// correction of the earlier case cannot change it.
+    pub const ENTITLEMENT_REPLACED: &str = "payroll.entitlement_replaced";
     /// The reserve fund's balance would become negative.
     pub const RESERVE_OVERDRAFT: &str = "payroll.reserve_overdraft";
     /// The county's profile keeps no reserve fund.
@@ -1127,6 +1130,74 @@ pub struct ReserveStatement {
     pub closing: Fen,
 }
 
+/// One payment already paid (or settled to be paid) for a household and program, as a
+/// correction reads it: the month it is for, how many months it covers (back-pay: the
+/// months before `for_month`), its amount and the back-pay in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaidLine {
+    pub for_month: Month,
+    pub months: u32,
+    pub amount: Fen,
+    pub backpay: Fen,
+}
+
+impl PaidLine {
+    /// The amount of each month the payment covers, oldest first: the month itself is paid
+    /// `amount − backpay`; the back-pay is spread evenly over the months before it (the
+    /// remainder fen to the oldest), as the roster computed it from one amount per month.
+    pub fn by_month(&self) -> Vec<(Month, Fen)> {
+        let months = i64::from(self.months.max(1));
+        let back = months - 1;
+        let last = self.for_month.index();
+        let mut out = Vec::with_capacity(months as usize);
+        if back > 0 {
+            let (each, rest) = (self.backpay.fen() / back, self.backpay.fen() % back);
+            for i in 0..back {
+                if let Some(m) = Month::from_index(last - back + i) {
+                    out.push((m, Fen::new(each + i64::from(i < rest))));
+                }
+            }
+        }
+        out.push((self.for_month, self.amount - self.backpay));
+        out
+    }
+}
+
+/// What a correction finds paid too much and too little: over the months from `effective`
+/// on that the lines paid, each month against `corrected` (zero for a stop). A one-off
+/// payment (临时救助) is compared as a whole, whatever its month.
+pub fn overpayment(
+    lines: &[PaidLine],
+    effective: Month,
+    corrected: Fen,
+    one_off: bool,
+) -> (Fen, Fen) {
+    let mut over = Fen::ZERO;
+    let mut under = Fen::ZERO;
+    let mut add = |paid: Fen| {
+        if paid > corrected {
+            over += paid - corrected;
+        } else {
+            under += corrected - paid;
+        }
+    };
+    if one_off {
+        let paid = lines.iter().fold(Fen::ZERO, |sum, l| sum + l.amount);
+        if !lines.is_empty() {
+            add(paid);
+        }
+        return (over, under);
+    }
+    for line in lines {
+        for (month, paid) in line.by_month() {
+            if month >= effective {
+                add(paid);
+            }
+        }
+    }
+    (over, under)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1225,5 +1296,85 @@ mod tests {
         );
         assert_eq!(rate_bp(19, 20), 9500);
         assert_eq!(rate_bp(0, 0), 10_000);
+    }
+
+    #[test]
+    fn overpayment_counts_each_paid_month_from_the_effective_one() {
+        let m = |y, mo| Month::new(y, mo).expect("a month");
+        let yuan = |y: i64| Fen::new(y * 100);
+        // October paid 900 = 300 for October + 600 back-pay for August and September;
+        // November paid 300.
+        let lines = [
+            PaidLine {
+                for_month: m(2026, 10),
+                months: 3,
+                amount: yuan(900),
+                backpay: yuan(600),
+            },
+            PaidLine {
+                for_month: m(2026, 11),
+                months: 1,
+                amount: yuan(300),
+                backpay: Fen::ZERO,
+            },
+        ];
+        assert_eq!(
+            lines[0].by_month(),
+            vec![
+                (m(2026, 8), yuan(300)),
+                (m(2026, 9), yuan(300)),
+                (m(2026, 10), yuan(300))
+            ]
+        );
+        // Right from September: 200 a month; Sep, Oct, Nov paid 100 too much each.
+        assert_eq!(
+            overpayment(&lines, m(2026, 9), yuan(200), false),
+            (yuan(300), Fen::ZERO)
+        );
+        // Stopped from August: everything paid is owed back.
+        assert_eq!(
+            overpayment(&lines, m(2026, 8), Fen::ZERO, false),
+            (yuan(1200), Fen::ZERO)
+        );
+        // Raised to 350 from November: 50 owed to the household.
+        assert_eq!(
+            overpayment(&lines, m(2026, 11), yuan(350), false),
+            (Fen::ZERO, yuan(50))
+        );
+        // Nothing paid from December on.
+        assert_eq!(
+            overpayment(&lines, m(2026, 12), Fen::ZERO, false),
+            (Fen::ZERO, Fen::ZERO)
+        );
+        // Uneven back-pay: the remainder fen go to the oldest months.
+        let odd = PaidLine {
+            for_month: m(2026, 10),
+            months: 3,
+            amount: Fen::new(1001),
+            backpay: Fen::new(701),
+        };
+        assert_eq!(
+            odd.by_month(),
+            vec![
+                (m(2026, 8), Fen::new(351)),
+                (m(2026, 9), Fen::new(350)),
+                (m(2026, 10), Fen::new(300))
+            ]
+        );
+        // A one-off payment is compared as a whole.
+        let once = [PaidLine {
+            for_month: m(2026, 10),
+            months: 1,
+            amount: yuan(2000),
+            backpay: Fen::ZERO,
+        }];
+        assert_eq!(
+            overpayment(&once, m(2027, 1), yuan(1500), true),
+            (yuan(500), Fen::ZERO)
+        );
+        assert_eq!(
+            overpayment(&[], m(2026, 1), yuan(1500), true),
+            (Fen::ZERO, Fen::ZERO)
+        );
     }
 }

@@ -16,6 +16,7 @@
 //! - dishonesty records are seen only by county administrators and supervisors.
 
 use chrono::{DateTime, NaiveDate, Utc};
+pub use jiuzhu_domain::supervision::FindingRef;
 use jiuzhu_domain::supervision::{
     ComplaintChannel, ComplaintOutcome, FilingOutcome, Month, RectificationStatus, Stratum,
 };
@@ -104,6 +105,14 @@ pub enum SupervisionCommand {
         facts: String,
         amount_to_recover: Fen,
     },
+    /// 追回 money paid back on a correction's overpayment (退回多领资金), never more than
+    /// is still owed.
+    RecordRepayment {
+        correction_id: i64,
+        amount: Fen,
+        /// 收款方式、票据号 etc.
+        note: String,
+    },
 }
 
 impl SupervisionCommand {
@@ -119,6 +128,7 @@ impl SupervisionCommand {
             SupervisionCommand::ReceiveComplaint { .. } => "receive_complaint",
             SupervisionCommand::AnswerComplaint { .. } => "answer_complaint",
             SupervisionCommand::RecordDishonesty { .. } => "record_dishonesty",
+            SupervisionCommand::RecordRepayment { .. } => "record_repayment",
         }
     }
 }
@@ -135,37 +145,6 @@ pub enum SpotCheckResult {
         findings: String,
         decision_wrong: bool,
     },
-}
-
-/// A finding a rectification or dishonesty record rests on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FindingRef {
-    /// A filing reviewed as `questions` or `rectification_required`.
-    Filing { filing_id: i64 },
-    /// A sampled case checked as `problem_found`.
-    SpotCheck { draw_id: i64, case_id: i64 },
-    /// A complaint answered as substantiated (wholly or partly).
-    Complaint { complaint_id: i64 },
-}
-
-impl FindingRef {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            FindingRef::Filing { .. } => "filing",
-            FindingRef::SpotCheck { .. } => "spot_check",
-            FindingRef::Complaint { .. } => "complaint",
-        }
-    }
-
-    /// The filing, draw or complaint id.
-    pub fn id(&self) -> i64 {
-        match self {
-            FindingRef::Filing { filing_id } => *filing_id,
-            FindingRef::SpotCheck { draw_id, .. } => *draw_id,
-            FindingRef::Complaint { complaint_id } => *complaint_id,
-        }
-    }
 }
 
 /// 备案 a township decision filed with the county.
@@ -353,6 +332,46 @@ pub struct DishonestyRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// 纠正 one correction of an approval through the case engine (`case.corrected`): what it
+/// changed, from when, and the overpayment to recover (追回).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseCorrection {
+    pub id: i64,
+    pub case_id: i64,
+    pub case_number: String,
+    pub household_id: i64,
+    pub program: Program,
+    pub township: DivisionCode,
+    pub village: DivisionCode,
+    pub finding: FindingRef,
+    /// The monthly (or one-off) amount before and after; `stopped`: the payment stops.
+    pub previous: Fen,
+    pub corrected: Fen,
+    pub stopped: bool,
+    /// The first month the corrected amount is right for.
+    pub effective: crate::payroll::Month,
+    /// The first month the entitlement pays the corrected amount (the first month whose
+    /// roster was not yet settled); `None` when no entitlement changed (a status program, or
+    /// an entitlement already stopped or replaced).
+    pub applies_from: Option<crate::payroll::Month>,
+    /// Paid too much for the months from `effective` whose rosters were settled: 应追回.
+    pub overpaid: Fen,
+    /// Paid too little for those months (the difference is owed to the household).
+    pub underpaid: Fen,
+    /// Paid back so far.
+    pub repaid: Fen,
+    pub reason: String,
+    pub corrected_by: i64,
+    pub corrected_at: DateTime<Utc>,
+}
+
+impl CaseCorrection {
+    /// Still to recover.
+    pub fn outstanding(&self) -> Fen {
+        self.overpaid - self.repaid
+    }
+}
+
 /// The supervision dashboard's figures of one township for one month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TownshipSupervision {
@@ -419,6 +438,9 @@ fn ratio(a: u64, b: u64) -> f64 {
 pub fn message_zh(code: &str) -> &'static str {
     match code {
         "supervision.wrong_role" => "您的角色不能办理此项监督事项",
+        "supervision.not_county_account" => {
+            "市级账户可查看所辖县（市、区）的监督情况，备案审查、抽查和整改由县级民政部门办理"
+        }
         "supervision.already_reviewed" => "该备案已审查，不能重复审查",
         "supervision.sample_exists" => "该县本期已抽取样本；如确需重新抽取，请注明重抽理由",
         "supervision.no_draw_to_replace" => "该县本期尚未抽取样本，无需重抽",
@@ -443,12 +465,18 @@ pub fn message_zh(code: &str) -> &'static str {
         "supervision.text_too_long" => "内容超过2000字，请精简",
         "supervision.invalid_period" => "整改期限须为1至60个工作日",
         "supervision.negative_amount" => "应追回金额不能为负数",
+        "supervision.decision_not_wrong" => {
+            "该抽查结果未认定决定有误，不能据此纠正；请先登记认定决定有误的抽查结果"
+        }
+        "supervision.invalid_amount" => "退回金额须大于零",
+        "supervision.repayment_exceeds" => "退回金额超过尚未追回的多发金额",
         _ => "该监督事项当前不能办理",
     }
 }
 
 /// The refusal codes that are about who may act (the API answers 403 for these).
-pub const SUPERVISION_PERMISSION_CODES: &[&str] = &["supervision.wrong_role"];
+pub const SUPERVISION_PERMISSION_CODES: &[&str] =
+    &["supervision.wrong_role", "supervision.not_county_account"];
 
 #[cfg(test)]
 mod tests {

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use super::event::{Event, EventBody};
 use super::state::{
-    AppraisalReason, AppraisalRecord, CaseState, CheckRecord, Closure, DecisionRecord,
-    EmergencyHelp, EmergencyRecord, HomeVisit, NearRelativeFiling, NoticeRecord, ObjectionRecord,
-    OneTimeNotice, OpenedVia, ReviewRecord, Signed, Stage, VillageReviewRecord,
+    AppraisalReason, AppraisalRecord, CaseState, CheckRecord, Closure, CorrectionRecord,
+    DecisionRecord, EmergencyHelp, EmergencyRecord, HomeVisit, NearRelativeFiling, NoticeRecord,
+    ObjectionRecord, OneTimeNotice, OpenedVia, ReviewRecord, Signed, Stage, VillageReviewRecord,
 };
 use crate::schedule::Step;
 
@@ -46,6 +46,7 @@ pub fn apply(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
                 result_posted: None,
                 emergency: None,
                 near_relatives: Vec::new(),
+                corrections: Vec::new(),
                 closure: None,
                 dues: Vec::new(),
             }),
@@ -335,6 +336,26 @@ fn apply_to(s: &mut CaseState, e: &Event) {
             filed_with: filed_with.clone(),
             prior_duties: prior_duties.clone(),
         }),
+        EventBody::Corrected {
+            finding,
+            previous_amount,
+            correction,
+            effective_month,
+            reason,
+            members: _,
+        } => {
+            let decision_index = s.superseded_decisions.len();
+            s.corrections.push(CorrectionRecord {
+                signed: who,
+                role: e.role,
+                finding: finding.clone(),
+                previous_amount: *previous_amount,
+                correction: correction.clone(),
+                effective_month: *effective_month,
+                reason: reason.clone(),
+                decision_index,
+            });
+        }
         EventBody::Closed { reason } => {
             s.closure = Some(Closure {
                 signed: who,

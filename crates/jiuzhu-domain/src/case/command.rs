@@ -9,6 +9,7 @@ use super::state::{
 };
 use super::{CaseId, HouseholdId, UserId};
 use crate::benefit::AmountBasis;
+use crate::supervision::FindingRef;
 use crate::{DivisionCode, Fen, Program};
 
 /// One command on one case.
@@ -48,6 +49,24 @@ pub enum DecisionRequest {
     },
     /// 不予批准, with the reasons the written notice gives.
     Refuse { reasons: Vec<String> },
+}
+
+/// 纠正 what a correction of an approval changes, after a finding that the decision was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CorrectionRequest {
+    /// 变更金额: the facts the check found. The engine computes the corrected amount with the
+    /// profile's formula; `members`, where given, are the household's members and incomes as
+    /// found (else those of the latest home visit). `expected_amount` as for a decision.
+    Amount {
+        basis: AmountBasis,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        members: Vec<MemberFacts>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_amount: Option<Fen>,
+    },
+    /// 终止 the household did not qualify: the payment stops.
+    Stop,
 }
 
 /// Why a case is withdrawn.
@@ -150,6 +169,16 @@ pub enum CommandBody {
         kinship: Kinship,
         capacity: RelatedCapacity,
     },
+    /// 纠正 an approval found wrong by the county's supervision (a spot check, a filing
+    /// review, a substantiated complaint): the amount changes, or the payment stops, from
+    /// `effective_month` (the first day of a month, not before the approval's start month).
+    /// Also after the case is archived: the payment outlives the file.
+    Correct {
+        finding: FindingRef,
+        correction: CorrectionRequest,
+        effective_month: chrono::NaiveDate,
+        reason: String,
+    },
 }
 
 /// The kind of a command, for errors and the role table.
@@ -178,10 +207,11 @@ pub enum CommandKind {
     GiveEmergencyHelp,
     CompletePaperwork,
     FileNearRelative,
+    Correct,
 }
 
 impl CommandKind {
-    pub const ALL: [CommandKind; 22] = [
+    pub const ALL: [CommandKind; 23] = [
         CommandKind::Apply,
         CommandKind::RequestPreCheck,
         CommandKind::ApplyAfterCheck,
@@ -204,6 +234,7 @@ impl CommandKind {
         CommandKind::GiveEmergencyHelp,
         CommandKind::CompletePaperwork,
         CommandKind::FileNearRelative,
+        CommandKind::Correct,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -230,6 +261,7 @@ impl CommandKind {
             CommandKind::GiveEmergencyHelp => "give_emergency_help",
             CommandKind::CompletePaperwork => "complete_paperwork",
             CommandKind::FileNearRelative => "file_near_relative",
+            CommandKind::Correct => "correct",
         }
     }
 
@@ -257,6 +289,7 @@ impl CommandKind {
             CommandKind::GiveEmergencyHelp => "先行救助",
             CommandKind::CompletePaperwork => "补办手续",
             CommandKind::FileNearRelative => "近亲属备案",
+            CommandKind::Correct => "纠正决定",
         }
     }
 
@@ -300,6 +333,7 @@ impl CommandBody {
             CommandBody::GiveEmergencyHelp { .. } => CommandKind::GiveEmergencyHelp,
             CommandBody::CompletePaperwork { .. } => CommandKind::CompletePaperwork,
             CommandBody::FileNearRelative { .. } => CommandKind::FileNearRelative,
+            CommandBody::Correct { .. } => CommandKind::Correct,
         }
     }
 }

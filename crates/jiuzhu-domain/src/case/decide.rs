@@ -4,14 +4,16 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
-use super::command::{Command, CommandBody, CommandKind, DecisionRequest, NewCase, WithdrawReason};
+use super::command::{
+    Command, CommandBody, CommandKind, CorrectionRequest, DecisionRequest, NewCase, WithdrawReason,
+};
 use super::duties::{check_not_related, check_separation};
 use super::error::CaseError;
 use super::event::{Event, EventBody};
 use super::state::{
-    AppraisalOutcome, AppraisalReason, CaseHeader, CaseState, CheckResult, CloseReason, Decision,
-    Duty, MemberFacts, MissingMaterial, OpenedVia, Origin, Procedure, Recommendation, Stage,
-    StepDue,
+    AppraisalOutcome, AppraisalReason, CaseHeader, CaseState, CheckResult, CloseReason, Correction,
+    Decision, Duty, MemberFacts, MissingMaterial, OpenedVia, Origin, Procedure, Recommendation,
+    Stage, StepDue,
 };
 use super::{AUTHORIZATION, Ctx};
 use crate::benefit::{self, AmountBasis, Calculation};
@@ -20,7 +22,7 @@ use crate::deadline::Due;
 use crate::delegation::{Authority, CountyReason};
 use crate::profile::{AmountRule, Appraisal, EffectiveProfile, ProgramRules, StepOrder};
 use crate::schedule::{Step, due_for};
-use crate::{DivisionLevel, Role};
+use crate::{DivisionLevel, Fen, Role};
 
 const MAX_TEXT: usize = 2000;
 const MAX_SHORT: usize = 500;
@@ -51,6 +53,7 @@ pub fn allowed_roles(kind: CommandKind) -> &'static [Role] {
         K::SignReview => &[TownshipReviewer],
         K::Decide => &[TownshipHead, CountyAdmin],
         K::GiveEmergencyHelp => &[TownshipCaseworker, TownshipHead, CountyAdmin],
+        K::Correct => &[TownshipHead, CountyAdmin],
         K::FileNearRelative => &[
             TownshipCaseworker,
             TownshipReviewer,
@@ -418,7 +421,12 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
         .ok_or(CaseError::ProgramNotConfigured {
             program: s.header.program,
         })?;
-    if s.stage == Stage::Closed {
+    // An archived approval can still be corrected: the payment outlives the file.
+    let archived = s
+        .closure
+        .as_ref()
+        .is_some_and(|c| c.reason == CloseReason::Archived);
+    if s.stage == Stage::Closed && !(kind == CommandKind::Correct && archived) {
         return Err(CaseError::CaseClosed { command: kind });
     }
     check_not_related(s, actor.user_id)?;
@@ -931,8 +939,118 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
                 prior_duties: s.duties_of(*related_user),
             });
         }
+        CommandBody::Correct {
+            finding,
+            correction,
+            effective_month,
+            reason,
+        } => {
+            stage_in(&[Stage::Decided, Stage::Closed])?;
+            let Some(record) = s.decision.as_ref() else {
+                return Err(CaseError::CorrectNotApproved);
+            };
+            let Decision::Approve { start_month, .. } = &record.decision else {
+                return Err(CaseError::CorrectNotApproved);
+            };
+            check_corrector(s, &record.authority, actor)?;
+            if effective_month.day() != 1 || effective_month < start_month {
+                return Err(CaseError::CorrectionMonth);
+            }
+            let reason = text("reason", reason, MAX_SHORT)?;
+            let previous_amount = s.current_amount().unwrap_or(Fen::ZERO);
+            let stopped = s
+                .current_corrections()
+                .last()
+                .is_some_and(|c| c.correction == Correction::Stop);
+            let (correction, members) = match correction {
+                CorrectionRequest::Stop => {
+                    if stopped {
+                        return Err(CaseError::CorrectionChangesNothing {
+                            amount: previous_amount,
+                        });
+                    }
+                    (Correction::Stop, Vec::new())
+                }
+                CorrectionRequest::Amount {
+                    basis,
+                    members,
+                    expected_amount,
+                } => {
+                    let members = if members.is_empty() {
+                        Vec::new()
+                    } else {
+                        member_facts(members)?
+                    };
+                    let found = if members.is_empty() {
+                        s.home_visits.last().map(|v| v.members.as_slice())
+                    } else {
+                        Some(members.as_slice())
+                    };
+                    let calculation = benefit::calculate(s.header.program, rules, basis, found)?;
+                    if let Some(expected) = expected_amount
+                        && *expected != calculation.amount
+                    {
+                        return Err(CaseError::AmountMismatch {
+                            expected: *expected,
+                            computed: calculation.amount,
+                        });
+                    }
+                    if calculation.amount == previous_amount && !stopped {
+                        return Err(CaseError::CorrectionChangesNothing {
+                            amount: previous_amount,
+                        });
+                    }
+                    let amount = calculation.amount;
+                    (
+                        Correction::Amount {
+                            amount,
+                            calculation,
+                        },
+                        members,
+                    )
+                }
+            };
+            out.push(EventBody::Corrected {
+                finding: finding.clone(),
+                previous_amount,
+                correction,
+                effective_month: *effective_month,
+                reason,
+                members,
+            });
+        }
     }
     Ok(())
+}
+
+/// Who corrects an approval: the county administrator always (the county supervises what it
+/// delegated); a township's head where the township decided under its grant, in that
+/// township only.
+fn check_corrector(
+    s: &CaseState,
+    authority: &Authority,
+    actor: &super::Actor,
+) -> Result<(), CaseError> {
+    match (authority, actor.role) {
+        (_, Role::CountyAdmin) => Ok(()),
+        (Authority::Township { township, .. }, Role::TownshipHead) => {
+            if township == &s.header.township && &actor.division == township {
+                Ok(())
+            } else {
+                Err(CaseError::OutsideJurisdiction)
+            }
+        }
+        (Authority::Township { .. }, role) => Err(CaseError::NotTheAuthority {
+            required: Role::TownshipHead,
+            level: "township",
+            role,
+        }),
+        (Authority::County { .. }, role) => Err(CaseError::NotTheAuthority {
+            required: Role::CountyAdmin,
+            level: "county",
+            role,
+        }),
+    }
 }
 
 /// After the review (and any appraisal): a proposed approval is posted where the plan posts
@@ -1033,10 +1151,13 @@ pub fn offered_at(stage: Stage) -> &'static [CommandKind] {
             K::PostResult,
             K::RaiseObjection,
             K::Archive,
+            K::Correct,
         ],
         Stage::EmergencyHelp => &[K::GiveEmergencyHelp, K::Withdraw],
         Stage::EmergencyPaperwork => &[K::CompletePaperwork],
-        Stage::Intake | Stage::Closed => &[],
+        // Only an archived approval (the engine checks).
+        Stage::Closed => &[K::Correct],
+        Stage::Intake => &[],
     }
 }
 

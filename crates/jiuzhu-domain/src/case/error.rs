@@ -148,6 +148,14 @@ pub enum CaseError {
     StartMonthNotFirstDay,
     #[error("the start month lies before the month the case was opened")]
     StartMonthBeforeCase,
+    #[error("only an approval can be corrected (纠正); a refusal is reconsidered on objection")]
+    CorrectNotApproved,
+    #[error(
+        "a correction takes effect from the first day of a month, not before the approval's start month"
+    )]
+    CorrectionMonth,
+    #[error("the correction changes nothing: the amount is already {amount}")]
+    CorrectionChangesNothing { amount: Fen },
     #[error("give the reasons (说明理由)")]
     ReasonsRequired,
     #[error("{field} is required")]
@@ -208,6 +216,9 @@ impl CaseError {
             CaseError::ResultNotPosted => "case.result_not_posted",
             CaseError::ResultAlreadyPosted => "case.result_already_posted",
             CaseError::NotApproved => "case.not_approved",
+            CaseError::CorrectNotApproved => "case.correct_not_approved",
+            CaseError::CorrectionMonth => "case.correction_month",
+            CaseError::CorrectionChangesNothing { .. } => "case.correction_changes_nothing",
             CaseError::NoDisclosure => "case.no_disclosure",
             CaseError::ObjectionAfterNotice => "case.objection_after_notice",
             CaseError::ApprovalNeedsNotice => "case.approval_needs_notice",
@@ -325,6 +336,15 @@ impl CaseError {
             CaseError::ResultNotPosted => "审批结果尚未公示".to_string(),
             CaseError::ResultAlreadyPosted => "审批结果已公示".to_string(),
             CaseError::NotApproved => "只有批准的结果需要公示".to_string(),
+            CaseError::CorrectNotApproved => {
+                "只能纠正批准决定；不予批准的决定通过异议复核处理".to_string()
+            }
+            CaseError::CorrectionMonth => {
+                "纠正的生效月份应填写为某月1日，且不能早于原批准的起始月份".to_string()
+            }
+            CaseError::CorrectionChangesNothing { amount } => {
+                format!("纠正后金额与现行金额（{amount}）相同，无需纠正")
+            }
             CaseError::NoDisclosure => "本地程序不公示该项目的审批结果".to_string(),
             CaseError::ObjectionAfterNotice => {
                 "本地在确认前公示，确认后的异议请按投诉举报处理".to_string()

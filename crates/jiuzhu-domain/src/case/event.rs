@@ -2,16 +2,17 @@
 //! hash-chained event log as JSON) and the only input of [`super::apply`]: each one carries
 //! every fact the state needs, including due dates computed when the step's clock started.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::UserId;
 use super::state::{
-    AppraisalOutcome, AppraisalReason, CaseHeader, CheckResult, CloseReason, Decision, Duty,
-    Kinship, MemberFacts, MissingMaterial, Recommendation, RelatedCapacity, StepDue,
+    AppraisalOutcome, AppraisalReason, CaseHeader, CheckResult, CloseReason, Correction, Decision,
+    Duty, Kinship, MemberFacts, MissingMaterial, Recommendation, RelatedCapacity, StepDue,
 };
 use crate::deadline::Due;
 use crate::delegation::Authority;
+use crate::supervision::FindingRef;
 use crate::{DivisionCode, Fen, Role};
 
 /// One event of one case.
@@ -130,6 +131,19 @@ pub enum EventBody {
         filed_with: DivisionCode,
         prior_duties: Vec<Duty>,
     },
+    /// 纠正 the approval was corrected after a supervision finding.
+    Corrected {
+        finding: FindingRef,
+        previous_amount: Fen,
+        correction: Correction,
+        /// YYYY-MM-01.
+        effective_month: NaiveDate,
+        reason: String,
+        /// The members and incomes the corrected amount was computed from, where the check
+        /// found them different from the home visit.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        members: Vec<MemberFacts>,
+    },
     /// 办结.
     Closed { reason: CloseReason },
 }
@@ -167,6 +181,7 @@ impl EventBody {
             EventBody::EmergencyHelped { .. } => "case.emergency_helped",
             EventBody::PaperworkCompleted { .. } => "case.paperwork_completed",
             EventBody::NearRelativeFiled { .. } => "case.near_relative_filed",
+            EventBody::Corrected { .. } => "case.corrected",
             EventBody::Closed { .. } => "case.closed",
         }
     }

@@ -42,7 +42,8 @@
 //!              (appraisal never: ─► Reinvestigation)
 //!           Archive (delivered, posted where required) ─► Closed(Archived)
 //!  Withdraw (before a decision; 拒绝调查 counts as withdrawing) ─► Closed(Withdrawn)
-//!  FileNearRelative: any open stage, no stage change.   Closed accepts no command.
+//!  Correct (an approval, after a supervision finding): Decided or Closed(Archived), no stage change.
+//!  FileNearRelative: any open stage, no stage change.   Closed accepts no other command.
 //! ```
 //!
 //! # Invariants
@@ -77,17 +78,21 @@ use crate::delegation::Authority;
 use crate::profile::EffectiveProfile;
 use crate::{DivisionCode, Role};
 
+/// The finding a correction rests on (defined with the supervision records).
+pub use crate::supervision::FindingRef;
 pub use apply::{apply, replay};
-pub use command::{Command, CommandBody, CommandKind, DecisionRequest, NewCase, WithdrawReason};
+pub use command::{
+    Command, CommandBody, CommandKind, CorrectionRequest, DecisionRequest, NewCase, WithdrawReason,
+};
 pub use decide::{allowed_roles, approval_calculation, decide, offered_at};
 pub use error::CaseError;
 pub use event::{Event, EventBody};
 pub use state::{
     AppraisalOutcome, AppraisalReason, AppraisalRecord, CaseHeader, CaseState, CheckRecord,
-    CheckResult, CloseReason, Closure, Decision, DecisionRecord, Duty, EmergencyHelp,
-    EmergencyRecord, HomeVisit, Kinship, MemberFacts, MissingMaterial, NearRelativeFiling,
-    NoticeRecord, ObjectionRecord, OneTimeNotice, OpenedVia, Origin, Procedure, Recommendation,
-    RelatedCapacity, ReviewRecord, Signed, Stage, StepDue, VillageReviewRecord,
+    CheckResult, CloseReason, Closure, Correction, CorrectionRecord, Decision, DecisionRecord,
+    Duty, EmergencyHelp, EmergencyRecord, HomeVisit, Kinship, MemberFacts, MissingMaterial,
+    NearRelativeFiling, NoticeRecord, ObjectionRecord, OneTimeNotice, OpenedVia, Origin, Procedure,
+    Recommendation, RelatedCapacity, ReviewRecord, Signed, Stage, StepDue, VillageReviewRecord,
 };
 
 /// The store's id of a user account.

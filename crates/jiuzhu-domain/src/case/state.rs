@@ -388,6 +388,46 @@ impl Decision {
     }
 }
 
+/// 纠正结果 what a correction set the approval's amount to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Correction {
+    /// The amount computed again from the facts found, with its working.
+    Amount {
+        amount: Fen,
+        calculation: Calculation,
+    },
+    /// 终止: the payment stops.
+    Stop,
+}
+
+impl Correction {
+    /// The monthly (or one-off) amount after the correction.
+    pub fn amount(&self) -> Fen {
+        match self {
+            Correction::Amount { amount, .. } => *amount,
+            Correction::Stop => Fen::ZERO,
+        }
+    }
+}
+
+/// 纠正 a correction of the approval after a supervision finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectionRecord {
+    pub signed: Signed,
+    pub role: Role,
+    /// The finding it rests on (a spot check, a filing review, a complaint).
+    pub finding: crate::supervision::FindingRef,
+    /// The amount before the correction.
+    pub previous_amount: Fen,
+    pub correction: Correction,
+    /// The first month the corrected amount is right for (YYYY-MM-01).
+    pub effective_month: NaiveDate,
+    pub reason: String,
+    /// Which decision it corrects: the number of decisions superseded before it.
+    pub decision_index: usize,
+}
+
 /// A decision with who made it under which authority.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRecord {
@@ -593,6 +633,9 @@ pub struct CaseState {
     pub result_posted: Option<Signed>,
     pub emergency: Option<EmergencyRecord>,
     pub near_relatives: Vec<NearRelativeFiling>,
+    /// 纠正 corrections of an approval, in order (of any decision the case had).
+    #[serde(default)]
+    pub corrections: Vec<CorrectionRecord>,
     pub closure: Option<Closure>,
     /// Due dates of the open steps, as computed when each step's clock started.
     pub dues: Vec<StepDue>,
@@ -666,6 +709,26 @@ impl CaseState {
             .collect()
     }
 
+    /// The corrections of the current decision, in order.
+    pub fn current_corrections(&self) -> impl Iterator<Item = &CorrectionRecord> {
+        let index = self.superseded_decisions.len();
+        self.corrections
+            .iter()
+            .filter(move |c| c.decision_index == index)
+    }
+
+    /// The approved amount as corrected last (zero after a stop); `None` without an approval.
+    pub fn current_amount(&self) -> Option<Fen> {
+        match self.decision.as_ref().map(|d| &d.decision) {
+            Some(Decision::Approve { amount, .. }) => Some(
+                self.current_corrections()
+                    .last()
+                    .map_or(*amount, |c| c.correction.amount()),
+            ),
+            _ => None,
+        }
+    }
+
     pub fn is_closed(&self) -> bool {
         self.stage == Stage::Closed
     }
@@ -690,6 +753,14 @@ impl CaseState {
         }
         if self.stage == Stage::Closed && !self.dues.is_empty() {
             v.push("a closed case has no open deadlines");
+        }
+        if self.current_corrections().next().is_some()
+            && !self
+                .decision
+                .as_ref()
+                .is_some_and(|d| d.decision.is_approve())
+        {
+            v.push("only an approval is corrected");
         }
         if self.stage == Stage::Decided && self.decision.is_none() {
             v.push("a decided case has a decision");

@@ -434,6 +434,20 @@ fn fields(kind: CommandKind) -> Vec<Field> {
             MATERIALS,
             req("continue_procedure", Flag, "是否转入常规程序（否则办结）"),
         ],
+        K::Correct => &[
+            req(
+                "finding",
+                Domain("FindingRef"),
+                "所依据的监督发现（抽查认定决定有误、备案审查意见、属实的投诉举报）",
+            ),
+            req(
+                "correction",
+                Domain("CorrectionRequest"),
+                "纠正内容：按核实情况重新计算金额，或终止",
+            ),
+            req("effective_month", Text, "纠正生效月份（YYYY-MM-01）"),
+            req("reason", Text, "纠正理由"),
+        ],
         K::FileNearRelative => &[
             req("related_user", Id, "近亲属为本系统工作人员的用户id"),
             req("kinship", Domain("Kinship"), "亲属关系"),

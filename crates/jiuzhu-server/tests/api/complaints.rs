@@ -11,18 +11,13 @@ use serde_json::json;
 
 use crate::case_api::{case_state, create_user, open, staff};
 use crate::helpers::{
-    GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, register_household, spawn_app, system,
+    GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, page as get, register_household, spawn_app, system,
 };
 
 /// 东湖社区, 岱庙街道, 泰山区 (370902), 泰安市.
 const TA_VILLAGE: &str = "370902001001";
 /// 高王寺社区, 粥店街道, 岱岳区 (370911), 泰安市.
 const DY_VILLAGE: &str = "370911001001";
-
-async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let res = c.get(app.url(path)).send().await.expect("GET");
-    (res.status(), res.text().await.expect("body"))
-}
 
 /// Posts a form of `page` (its CSRF token and a fresh key) to `action`.
 async fn post(

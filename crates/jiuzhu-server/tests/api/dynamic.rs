@@ -5,47 +5,7 @@
 use reqwest::StatusCode;
 
 use crate::documents::pdf_text;
-use crate::helpers::{GX_ADMIN, GX_CASEWORKER, TestApp, hidden_field, spawn_app};
-
-async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let res = c.get(app.url(path)).send().await.expect("GET");
-    (res.status(), res.text().await.expect("body"))
-}
-
-/// Posts a form; the answer's `Location` on a redirect, its body otherwise.
-async fn post(
-    c: &reqwest::Client,
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let res = c
-        .post(app.url(path))
-        .form(fields)
-        .send()
-        .await
-        .expect("POST");
-    let status = res.status();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string());
-    (status, location.unwrap_or(res.text().await.unwrap()))
-}
-
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
-    fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
-/// The `<tr id="ID">…</tr>` row of a page.
-fn row<'a>(html: &'a str, id: &str) -> Option<&'a str> {
-    let at = html.find(&format!("id=\"{id}\""))?;
-    let end = html[at..].find("</tr>")?;
-    Some(&html[at..at + end])
-}
+use crate::helpers::{GX_ADMIN, GX_CASEWORKER, hidden_field, page, pairs, post, row, spawn_app};
 
 #[tokio::test]
 async fn visits_and_a_recheck_that_reduces_next_months_roster() {

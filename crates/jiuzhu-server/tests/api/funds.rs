@@ -7,14 +7,9 @@ use reqwest::StatusCode;
 
 use crate::case_api::staff;
 use crate::helpers::{
-    GX_ADMIN, GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, hidden_field, register_household, spawn_app,
-    system,
+    GX_ADMIN, GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, hidden_field, page, register_household,
+    spawn_app, system,
 };
-
-async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let res = c.get(app.url(path)).send().await.expect("GET");
-    (res.status(), res.text().await.expect("body"))
-}
 
 async fn post_form(
     c: &reqwest::Client,

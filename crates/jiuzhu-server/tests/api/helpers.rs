@@ -273,3 +273,45 @@ pub fn multipart(fields: &[(&str, &str)], file_name: &str, bytes: &[u8]) -> (Str
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// `GET path`: the status and the body.
+pub async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (reqwest::StatusCode, String) {
+    let res = c.get(app.url(path)).send().await.expect("GET");
+    (res.status(), res.text().await.expect("body"))
+}
+
+/// Posts a form; the answer's `Location` on a redirect, its body otherwise.
+pub async fn post(
+    c: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (reqwest::StatusCode, String) {
+    let res = c
+        .post(app.url(path))
+        .form(fields)
+        .send()
+        .await
+        .expect("POST");
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    (status, location.unwrap_or(res.text().await.unwrap()))
+}
+
+/// Borrowed pairs of owned form fields, for [`post`].
+pub fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// The `<tr id="ID">…</tr>` row of a page.
+pub fn row<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let end = html[at..].find("</tr>")?;
+    Some(&html[at..at + end])
+}

@@ -5,6 +5,7 @@ mod audit;
 mod case_api;
 mod cases;
 mod complaints;
+mod correction;
 mod county;
 mod documents;
 mod dynamic;

@@ -5,12 +5,7 @@
 use reqwest::StatusCode;
 
 use crate::case_api::{decide, refuse, review_refuse, staff, step};
-use crate::helpers::{GX_CASEWORKER, TestApp, hidden_field, spawn_app};
-
-async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let res = c.get(app.url(path)).send().await.expect("GET");
-    (res.status(), res.text().await.expect("body"))
-}
+use crate::helpers::{GX_CASEWORKER, TestApp, hidden_field, page, spawn_app};
 
 async fn post(
     c: &reqwest::Client,

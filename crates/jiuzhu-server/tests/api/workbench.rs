@@ -6,15 +6,9 @@
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, element_text, hidden_field, register_household,
+    GX_CASEWORKER, GX_OWN_VILLAGE, TestApp, element_text, hidden_field, page, register_household,
     spawn_app, system,
 };
-
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let res = client.get(app.url(path)).send().await.expect("GET");
-    let status = res.status();
-    (status, res.text().await.expect("body"))
-}
 
 /// Posts a form of the case page (csrf and idempotency key from the page); returns the
 /// status, the redirect target and the body.

@@ -489,6 +489,18 @@ pub async fn spot_check_draws_are_reproducible_recorded_and_not_repeated(db: &Te
     .await
     .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    // 宜宾市's supervisor watches 珙县 but the county draws its own sample.
+    let yibin = account(db, "yb.sup", Role::CountySupervisor, "511500").await;
+    let err = run(
+        store,
+        &yibin,
+        "d-yb",
+        "2023-04-03 09:00",
+        draw_cmd(42, None),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sup_code(&err), "supervision.not_county_account");
     let CommandOutcome::SampleDrawn {
         draw_id,
         case_numbers,

@@ -60,6 +60,7 @@ macro_rules! all_conformance_tests {
             dynamic_monthly_visits_and_the_missing_list,
             dynamic_rechecks_change_the_next_roster,
             dynamic_recheck_stops_a_household_no_longer_eligible,
+            corrections_change_the_entitlement_and_count_the_overpayment,
         );
     };
 }

@@ -1,0 +1,215 @@
+//! 纠正与追回 over HTTP: the county's filing review finds a township approval wrong; the
+//! township head corrects it from the case page (the engine computes the new amount from the
+//! income found); the month already submitted gives the overpayment, the caseworker records
+//! the repayment (never more than owed), and the next roster pays the corrected amount.
+
+use jiuzhu_domain::supervision::FilingOutcome;
+use jiuzhu_store::{Command, CommandContext, FilingFilter, SupervisionCommand};
+use reqwest::StatusCode;
+
+use crate::helpers::{
+    GX_ADMIN, GX_CASEWORKER, GX_OWN_VILLAGE, hidden_field, page, post, row, spawn_app,
+};
+
+#[tokio::test]
+async fn a_wrong_approval_is_corrected_and_the_overpayment_recovered() {
+    let app = spawn_app().await;
+    // Approved at 300 yuan a month from October 2026 (600 − 300 income) by 珙泉镇's head.
+    let (household, case_id) =
+        crate::case_api::gongxian_dibao_approved_in(&app, GX_OWN_VILLAGE).await;
+    let admin = app.logged_in(GX_ADMIN).await;
+    let cw = app.logged_in(GX_CASEWORKER).await;
+    let head = app.logged_in("gongxian.head").await;
+
+    // October is paid: the household's account, then generate, settle and submit.
+    let (_, html) = page(&cw, &app, &format!("/households/{household}")).await;
+    let t_csrf = hidden_field(&html, "csrf").unwrap();
+    let (status, _) = post(
+        &cw,
+        &app,
+        &format!("/households/{household}/bank-account"),
+        &[
+            ("csrf", &t_csrf),
+            ("account", "622202100000"),
+            ("holder", "张某测"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = page(&admin, &app, "/funds?month=2026-10").await;
+    let a_csrf = hidden_field(&html, "csrf").unwrap();
+    for (client, csrf, action, month) in [
+        (&admin, &a_csrf, "generate_rosters", "2026-10"),
+        (&cw, &t_csrf, "settle_rosters", "2026-10"),
+        (&admin, &a_csrf, "submit_rosters", "2026-10"),
+    ] {
+        let key = format!("{action}-{month}");
+        let (status, body) = post(
+            client,
+            &app,
+            &format!("/funds/{action}"),
+            &[("csrf", csrf), ("key", &key), ("month", month)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{action}: {body}");
+    }
+
+    // Without a finding about the case, the head is offered no correction.
+    let (status, html) = page(&head, &app, &format!("/cases/{case_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("/act/correct"), "no finding yet");
+
+    // The county's filing review: rectification required (the household hid an income).
+    let supervisor = app.actor("gongxian.supervisor").await;
+    let filing = app
+        .db
+        .store
+        .filings(&supervisor, &FilingFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.case_id == case_id)
+        .expect("the township's approval is filed");
+    app.db
+        .store
+        .execute(
+            &CommandContext::new(supervisor.clone(), "review-1", chrono::Utc::now()),
+            Command::Supervision(SupervisionCommand::ReviewFiling {
+                filing_id: filing.id,
+                outcome: FilingOutcome::RectificationRequired,
+                opinion: "户主在外务工收入未申报，请核实纠正".into(),
+            }),
+        )
+        .await
+        .expect("reviewed");
+
+    // The caseworker is not offered the correction; the head is, resting on the review.
+    let (_, html) = page(&cw, &app, &format!("/cases/{case_id}")).await;
+    assert!(
+        !html.contains("/act/correct"),
+        "a caseworker does not correct"
+    );
+    let (_, html) = page(&head, &app, &format!("/cases/{case_id}")).await;
+    let finding = format!("filing:{}", filing.id);
+    assert!(html.contains("/act/correct"), "{html}");
+    assert!(html.contains(&format!("value=\"{finding}\"")), "{html}");
+    assert!(html.contains("入户调查时为300.00元"), "{html}");
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let act = format!("/cases/{case_id}/act/correct");
+    let form = |key: &'static str, month: &'static str, income: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("key", key.to_string()),
+            ("finding", finding.clone()),
+            ("correction", "amount".to_string()),
+            ("effective_month", month.to_string()),
+            ("standard", "rural".to_string()),
+            ("m1_income", income.to_string()),
+            ("reason", "经核实户主月收入400元".to_string()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>| {
+        let head = head.clone();
+        let app = &app;
+        let act = act.clone();
+        async move {
+            let borrowed: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(&head, app, &act, &borrowed).await
+        }
+    };
+    // A month before the approval's start is refused next to the form, nothing recorded.
+    let (status, body) = send(form("c0", "2026-09", "400")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("不能早于原批准的起始月份"), "{body}");
+    assert!(
+        app.db
+            .store
+            .corrections(&app.actor(GX_CASEWORKER).await, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Right from October: 600 − 400 = 200; October was paid 300.
+    let (status, location) = send(form("c1", "2026-10", "400")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert!(location.ends_with("done=correct"), "{location}");
+    let correction = app
+        .db
+        .store
+        .corrections(&app.actor(GX_CASEWORKER).await, None)
+        .await
+        .unwrap()
+        .remove(0);
+    let (_, html) = page(&cw, &app, &location).await;
+    assert!(html.contains("已办理：纠正决定"), "{html}");
+    let r = row(&html, &format!("correction-{}", correction.id)).expect("the correction row");
+    assert!(r.contains("自2026-10起 300.00元 → 200.00元"), "{r}");
+    assert!(r.contains("待遇自2026-11起按纠正后发放"), "{r}");
+    assert!(r.contains(">100.00<"), "overpaid 100: {r}");
+    assert!(html.contains("纠正决定"), "in the timeline");
+
+    // Repayment: more than owed is refused, then the 100 yuan closes it.
+    let path = format!("/cases/{case_id}/corrections/{}/repay", correction.id);
+    let c_csrf = hidden_field(&html, "csrf").unwrap();
+    let (status, body) = post(
+        &cw,
+        &app,
+        &path,
+        &[
+            ("csrf", &c_csrf),
+            ("key", "r0"),
+            ("amount_yuan", "150"),
+            ("note", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("退回金额超过尚未追回的多发金额"), "{body}");
+    let (status, location) = post(
+        &cw,
+        &app,
+        &path,
+        &[
+            ("csrf", &c_csrf),
+            ("key", "r1"),
+            ("amount_yuan", "100"),
+            ("note", "现金退回"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let (_, html) = page(&cw, &app, &location).await;
+    assert!(html.contains("已登记退回款"), "{html}");
+    let r = row(&html, &format!("correction-{}", correction.id)).unwrap();
+    assert!(r.contains("class=\"num outstanding\">0.00<"), "{r}");
+    assert!(!html.contains(&path), "nothing more to repay");
+
+    // November's roster pays the corrected 200.
+    let (status, _) = post(
+        &admin,
+        &app,
+        "/funds/generate_rosters",
+        &[("csrf", &a_csrf), ("key", "gen-11"), ("month", "2026-11")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let lines = app
+        .db
+        .store
+        .payments(
+            &app.actor(GX_ADMIN).await,
+            "2026-11".parse().unwrap(),
+            &jiuzhu_domain::DivisionCode::parse("511526").unwrap(),
+            jiuzhu_store::PageRequest::new(1, 200),
+        )
+        .await
+        .unwrap();
+    let line = lines
+        .items
+        .iter()
+        .find(|p| p.household_id == household)
+        .expect("on November's roster");
+    assert_eq!(line.amount, jiuzhu_domain::Fen::new(20_000));
+    app.cleanup().await;
+}
