@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
 use jiuzhu_docs as docs;
-use jiuzhu_domain::case::{CaseState, Decision, Recommendation};
+use jiuzhu_domain::case::{CaseState, Correction, Decision, Recommendation};
 use jiuzhu_domain::delegation::Authority;
 use jiuzhu_domain::{DivisionCode, Fen};
 use jiuzhu_store::auth::new_secret;
@@ -84,6 +84,27 @@ pub(crate) fn offers(c: &CaseState) -> Vec<Offer> {
                 date: d.signed.at.date(),
             });
         }
+    }
+    // 调整/停发告知书 of the latest correction of the current decision (纠正), issued by
+    // whoever corrected: the township, or the county.
+    let index = c.superseded_decisions.len();
+    if let Some((n, x)) = c
+        .corrections
+        .iter()
+        .enumerate()
+        .rfind(|(_, x)| x.decision_index == index)
+    {
+        out.push(Offer {
+            subject: subject.clone(),
+            kind: DocumentKind::AdjustmentNotice,
+            source: format!("correction:{n}"),
+            issuer: if x.role == jiuzhu_domain::Role::CountyAdmin {
+                c.header.county.clone()
+            } else {
+                c.header.township.clone()
+            },
+            date: x.signed.at.date(),
+        });
     }
     out
 }
@@ -303,6 +324,7 @@ fn build(
     serial: u32,
     names: &Names,
     signers: &HashMap<i64, String>,
+    correction_money: Option<&str>,
 ) -> Result<docs::Document, WebError> {
     let header = names.header(&offer.issuer, offer.date, serial, c.header.number.clone());
     let program = c.header.program;
@@ -337,9 +359,45 @@ fn build(
                 remedy: names.remedy(),
             })
         }
-        DocumentKind::PublicNoticeList
-        | DocumentKind::DelegationLetter
-        | DocumentKind::AdjustmentNotice => {
+        DocumentKind::AdjustmentNotice => {
+            let x = offer
+                .source
+                .strip_prefix("correction:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| c.corrections.get(n))
+                .ok_or_else(missing_offer)?;
+            let new_amount = x.correction.amount();
+            let kind = match &x.correction {
+                Correction::Stop => docs::AdjustmentKind::Stop,
+                Correction::Amount { .. } if new_amount == Fen::ZERO => docs::AdjustmentKind::Stop,
+                Correction::Amount { .. } if new_amount > x.previous_amount => {
+                    docs::AdjustmentKind::Increase
+                }
+                Correction::Amount { .. } => docs::AdjustmentKind::Decrease,
+            };
+            let mut reasons = vec![format!("经监督检查核实：{}", x.reason)];
+            if let Some(money) = correction_money {
+                reasons.push(money.to_string());
+            }
+            docs::Document::AdjustmentNotice(docs::AdjustmentNotice {
+                header,
+                kind,
+                program,
+                recipient: applicant(household)?,
+                previous_amount: x.previous_amount,
+                new_amount,
+                effective_month: x.effective_month,
+                reasons,
+                working: match &x.correction {
+                    Correction::Amount { calculation, .. } => {
+                        Some(docs::Working::from(calculation))
+                    }
+                    Correction::Stop => None,
+                },
+                remedy: names.remedy(),
+            })
+        }
+        DocumentKind::PublicNoticeList | DocumentKind::DelegationLetter => {
             return Err(missing_offer());
         }
         DocumentKind::ApplicationReviewForm => {
@@ -648,16 +706,65 @@ pub(crate) async fn issue(
     let c = state.store.case(actor, case_id).await?;
     let offer = offers(&c)
         .into_iter()
-        .find(|o| o.kind == kind)
+        .rfind(|o| o.kind == kind)
         .ok_or_else(IssueError::not_offered)?;
     let household = state.store.household(actor, c.header.household_id).await?;
     let allowed = may_issue(actor, &offer.subject);
     let names = Names::of(state, &c).await;
     let signers = signers(state, actor, &c).await;
+    let money = match offer.kind {
+        DocumentKind::AdjustmentNotice => correction_money(state, actor, &c, &offer.source).await,
+        _ => None,
+    };
     archive(state, ctx, &offer, allowed, |serial| {
-        build(&c, &household, &offer, serial, &names, &signers)
+        build(
+            &c,
+            &household,
+            &offer,
+            serial,
+            &names,
+            &signers,
+            money.as_deref(),
+        )
     })
     .await
+}
+
+/// What the correction of `source` (`correction:{n}`, the n-th of the case) means for the
+/// months already settled, as the notice says it: the overpayment to pay back, or the
+/// underpayment to be paid.
+async fn correction_money(
+    state: &AppState,
+    actor: &Actor,
+    c: &CaseState,
+    source: &str,
+) -> Option<String> {
+    let n: usize = source.strip_prefix("correction:")?.parse().ok()?;
+    let mut list: Vec<_> = state
+        .store
+        .corrections(actor, Some(&c.header.village))
+        .await
+        .ok()?
+        .into_iter()
+        .filter(|x| x.case_id == c.header.case_id)
+        .collect();
+    list.sort_by_key(|x| x.id);
+    let x = list.get(n)?;
+    if x.overpaid > Fen::ZERO {
+        Some(format!(
+            "经核算，{}起已发放的月份多发放{}元，应予退回",
+            x.effective,
+            x.overpaid.format_grouped()
+        ))
+    } else if x.underpaid > Fen::ZERO {
+        Some(format!(
+            "经核算，{}起已发放的月份少发放{}元，将予补发",
+            x.effective,
+            x.underpaid.format_grouped()
+        ))
+    } else {
+        None
+    }
 }
 
 /// `POST /cases/{id}/documents/{kind}`: issue (or find) and download.

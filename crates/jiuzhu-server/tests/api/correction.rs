@@ -149,6 +149,31 @@ async fn a_wrong_approval_is_corrected_and_the_overpayment_recovered() {
     assert!(r.contains(">100.00<"), "overpaid 100: {r}");
     assert!(html.contains("纠正决定"), "in the timeline");
 
+    // The 调整救助金告知书 of the correction: old and new amount, the money to pay back, and
+    // the legal remedy; issued by the township head (who corrected).
+    let (status, location) = post(
+        &head,
+        &app,
+        &format!("/cases/{case_id}/documents/adjustment_notice"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert!(location.starts_with("/documents/"), "{location}");
+    let res = head.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = crate::documents::pdf_text(&res.bytes().await.unwrap());
+    for expected in [
+        "减发",
+        "300.00",
+        "200.00",
+        "多发放100.00元",
+        "复议",
+        "经核实户主月收入400元",
+    ] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
+
     // Repayment: more than owed is refused, then the 100 yuan closes it.
     let path = format!("/cases/{case_id}/corrections/{}/repay", correction.id);
     let c_csrf = hidden_field(&html, "csrf").unwrap();
