@@ -495,15 +495,8 @@ impl SqlStore {
     }
 
     async fn recheck_visible(&self, actor: &Actor, id: i64) -> Result<bool> {
-        let village: Option<String> =
-            sqlx::query_scalar("SELECT village_code FROM rechecks WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?;
-        Ok(village
-            .and_then(|v| DivisionCode::parse(&v).ok())
-            .is_some_and(|v| actor.scope().contains(&v)))
+        self.division_of_visible(actor, "SELECT village_code FROM rechecks WHERE id = $1", id)
+            .await
     }
 
     async fn visit_list_impl(

@@ -1915,6 +1915,12 @@ impl SqlStore {
         {
             return Ok(false);
         }
+        self.division_of_visible(actor, sql, id).await
+    }
+
+    /// Whether the division code `sql` reads for record `id` ($1) lies in the actor's
+    /// scope (a record that does not exist is not visible).
+    async fn division_of_visible(&self, actor: &Actor, sql: &'static str, id: i64) -> Result<bool> {
         let code: Option<String> = sqlx::query_scalar(sql)
             .bind(id)
             .fetch_optional(&self.pool)

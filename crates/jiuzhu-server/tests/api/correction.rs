@@ -8,7 +8,7 @@ use jiuzhu_store::{Command, CommandContext, FilingFilter, SupervisionCommand};
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    GX_ADMIN, GX_CASEWORKER, GX_OWN_VILLAGE, hidden_field, page, post, row, spawn_app,
+    GX_ADMIN, GX_CASEWORKER, GX_OWN_VILLAGE, funds_action, hidden_field, page, post, row, spawn_app,
 };
 
 #[tokio::test]
@@ -17,42 +17,11 @@ async fn a_wrong_approval_is_corrected_and_the_overpayment_recovered() {
     // Approved at 300 yuan a month from October 2026 (600 − 300 income) by 珙泉镇's head.
     let (household, case_id) =
         crate::case_api::gongxian_dibao_approved_in(&app, GX_OWN_VILLAGE).await;
-    let admin = app.logged_in(GX_ADMIN).await;
     let cw = app.logged_in(GX_CASEWORKER).await;
     let head = app.logged_in("gongxian.head").await;
 
     // October is paid: the household's account, then generate, settle and submit.
-    let (_, html) = page(&cw, &app, &format!("/households/{household}")).await;
-    let t_csrf = hidden_field(&html, "csrf").unwrap();
-    let (status, _) = post(
-        &cw,
-        &app,
-        &format!("/households/{household}/bank-account"),
-        &[
-            ("csrf", &t_csrf),
-            ("account", "622202100000"),
-            ("holder", "张某测"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = page(&admin, &app, "/funds?month=2026-10").await;
-    let a_csrf = hidden_field(&html, "csrf").unwrap();
-    for (client, csrf, action, month) in [
-        (&admin, &a_csrf, "generate_rosters", "2026-10"),
-        (&cw, &t_csrf, "settle_rosters", "2026-10"),
-        (&admin, &a_csrf, "submit_rosters", "2026-10"),
-    ] {
-        let key = format!("{action}-{month}");
-        let (status, body) = post(
-            client,
-            &app,
-            &format!("/funds/{action}"),
-            &[("csrf", csrf), ("key", &key), ("month", month)],
-        )
-        .await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "{action}: {body}");
-    }
+    crate::helpers::pay_month(&app, household, "2026-10").await;
 
     // Without a finding about the case, the head is offered no correction.
     let (status, html) = page(&head, &app, &format!("/cases/{case_id}")).await;
@@ -211,13 +180,7 @@ async fn a_wrong_approval_is_corrected_and_the_overpayment_recovered() {
     assert!(!html.contains(&path), "nothing more to repay");
 
     // November's roster pays the corrected 200.
-    let (status, _) = post(
-        &admin,
-        &app,
-        "/funds/generate_rosters",
-        &[("csrf", &a_csrf), ("key", "gen-11"), ("month", "2026-11")],
-    )
-    .await;
+    let (status, _) = funds_action(&app, GX_ADMIN, "generate_rosters", "2026-11").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let lines = app
         .db

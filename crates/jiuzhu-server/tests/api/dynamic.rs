@@ -5,7 +5,9 @@
 use reqwest::StatusCode;
 
 use crate::documents::pdf_text;
-use crate::helpers::{GX_ADMIN, GX_CASEWORKER, hidden_field, page, pairs, post, row, spawn_app};
+use crate::helpers::{
+    GX_ADMIN, GX_CASEWORKER, funds_action, hidden_field, page, pairs, post, row, spawn_app,
+};
 
 #[tokio::test]
 async fn visits_and_a_recheck_that_reduces_next_months_roster() {
@@ -103,57 +105,9 @@ async fn visits_and_a_recheck_that_reduces_next_months_roster() {
     // The county settles and submits October: the household's own account first.
     let admin = app.logged_in(GX_ADMIN).await;
     let web = app.logged_in(GX_CASEWORKER).await;
+    crate::helpers::pay_month(&app, household, "2026-10").await;
     let (_, html) = page(&web, &app, &format!("/households/{household}")).await;
     let t_csrf = hidden_field(&html, "csrf").unwrap();
-    let (status, _) = post(
-        &web,
-        &app,
-        &format!("/households/{household}/bank-account"),
-        &[
-            ("csrf", &t_csrf),
-            ("account", "622202100000"),
-            ("holder", "张某测"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = page(&admin, &app, "/funds?month=2026-10").await;
-    let a_csrf = hidden_field(&html, "csrf").unwrap();
-    let funds = |who: &'static str, action: &'static str, month: &'static str| {
-        let c = if who == "county" {
-            admin.clone()
-        } else {
-            web.clone()
-        };
-        let csrf = if who == "county" {
-            a_csrf.clone()
-        } else {
-            t_csrf.clone()
-        };
-        let app = &app;
-        async move {
-            let key = format!("{action}-{month}");
-            post(
-                &c,
-                app,
-                &format!("/funds/{action}"),
-                &[("csrf", &csrf), ("key", &key), ("month", month)],
-            )
-            .await
-        }
-    };
-    assert_eq!(
-        funds("county", "generate_rosters", "2026-10").await.0,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        funds("township", "settle_rosters", "2026-10").await.0,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        funds("county", "submit_rosters", "2026-10").await.0,
-        StatusCode::SEE_OTHER
-    );
 
     // The caseworker's list: no re-check due yet for this household within a month.
     let (_, html) = page(&web, &app, "/dynamic?month=2026-10").await;
@@ -259,7 +213,9 @@ async fn visits_and_a_recheck_that_reduces_next_months_roster() {
 
     // November's roster pays the reduced amount.
     assert_eq!(
-        funds("county", "generate_rosters", "2026-11").await.0,
+        funds_action(&app, GX_ADMIN, "generate_rosters", "2026-11")
+            .await
+            .0,
         StatusCode::SEE_OTHER
     );
     let (_, html) = page(&admin, &app, "/funds?month=2026-11").await;

@@ -315,3 +315,52 @@ pub fn row<'a>(html: &'a str, id: &str) -> Option<&'a str> {
     let end = html[at..].find("</tr>")?;
     Some(&html[at..at + end])
 }
+
+/// One action of the 资金发放 page (`generate_rosters`, `settle_rosters`, `submit_rosters`)
+/// for `month`, by `login`; the answer's status and `Location` (or body).
+pub async fn funds_action(
+    app: &TestApp,
+    login: &str,
+    action: &str,
+    month: &str,
+) -> (reqwest::StatusCode, String) {
+    let c = app.logged_in(login).await;
+    let (_, html) = page(&c, app, &format!("/funds?month={month}")).await;
+    let csrf = hidden_field(&html, "csrf").expect("csrf");
+    let key = format!("{action}-{month}");
+    post(
+        &c,
+        app,
+        &format!("/funds/{action}"),
+        &[("csrf", &csrf), ("key", &key), ("month", month)],
+    )
+    .await
+}
+
+/// The household's bank account (set by the township's caseworker), then `month` paid: the
+/// county generates, the township settles and the county submits the rosters.
+pub async fn pay_month(app: &TestApp, household: i64, month: &str) {
+    let cw = app.logged_in(GX_CASEWORKER).await;
+    let (_, html) = page(&cw, app, &format!("/households/{household}")).await;
+    let csrf = hidden_field(&html, "csrf").expect("csrf");
+    let (status, body) = post(
+        &cw,
+        app,
+        &format!("/households/{household}/bank-account"),
+        &[
+            ("csrf", &csrf),
+            ("account", "622202100000"),
+            ("holder", "张某测"),
+        ],
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "{body}");
+    for (login, action) in [
+        (GX_ADMIN, "generate_rosters"),
+        (GX_CASEWORKER, "settle_rosters"),
+        (GX_ADMIN, "submit_rosters"),
+    ] {
+        let (status, body) = funds_action(app, login, action, month).await;
+        assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "{action}: {body}");
+    }
+}
