@@ -774,15 +774,31 @@ pub(crate) async fn issue_submit(
     Path((id, kind)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, WebError> {
+    let (id, ctx) = issue_request(&state, &s, &id, &body)?;
+    let kind = DocumentKind::parse(&kind).ok_or_else(not_found)?;
+    let (meta, _) = issue(&state, &ctx, id, kind).await?;
+    Ok(download_redirect(&meta))
+}
+
+/// An issue request from a page: the record's id from the path, the form's CSRF token
+/// checked, and the command context.
+fn issue_request(
+    state: &AppState,
+    s: &crate::session::SessionUser,
+    id: &str,
+    body: &Bytes,
+) -> Result<(i64, CommandContext), WebError> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let data = FormData::parse(&body);
+    let data = FormData::parse(body);
     if !s.csrf_ok(&data.one("csrf")) {
         return Err(WebError::csrf());
     }
-    let kind = DocumentKind::parse(&kind).ok_or_else(not_found)?;
-    let ctx = issue_context(&state, &s)?;
-    let (meta, _) = issue(&state, &ctx, id, kind).await?;
-    Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
+    Ok((id, issue_context(state, s)?))
+}
+
+/// Where an issued (or found) document is downloaded.
+fn download_redirect(meta: &DocumentMeta) -> Response {
+    Redirect::to(&format!("/documents/{}", meta.id)).into_response()
 }
 
 /// The context of an issue from a page: issuing is idempotent by subject, kind and source,
@@ -901,14 +917,9 @@ pub(crate) async fn grant_letter_submit(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    let data = FormData::parse(&body);
-    if !s.csrf_ok(&data.one("csrf")) {
-        return Err(WebError::csrf());
-    }
-    let ctx = issue_context(&state, &s)?;
+    let (id, ctx) = issue_request(&state, &s, &id, &body)?;
     let (meta, _) = issue_grant_letter(&state, &ctx, id).await?;
-    Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
+    Ok(download_redirect(&meta))
 }
 
 // ---- 调整/停发告知书 of a re-check ----------------------------------------------------------
@@ -987,14 +998,9 @@ pub(crate) async fn adjustment_notice_submit(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    let data = FormData::parse(&body);
-    if !s.csrf_ok(&data.one("csrf")) {
-        return Err(WebError::csrf());
-    }
-    let ctx = issue_context(&state, &s)?;
+    let (id, ctx) = issue_request(&state, &s, &id, &body)?;
     let (meta, _) = issue_adjustment_notice(&state, &ctx, id).await?;
-    Ok(Redirect::to(&format!("/documents/{}", meta.id)).into_response())
+    Ok(download_redirect(&meta))
 }
 
 // ---- 公示名单 of a township --------------------------------------------------------------

@@ -112,18 +112,8 @@ impl SqlStore {
         let mut applies = None;
         let (mut over, mut under) = (Fen::ZERO, Fen::ZERO);
         let subject = format!("entitlement:{}:{}", h.household_id, h.program);
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENTITLEMENT_COLUMNS} FROM entitlements \
-             WHERE county_code = $1 AND household_id = $2 AND program = $3"
-        )))
-        .bind(county)
-        .bind(h.household_id)
-        .bind(h.program.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_err)?;
-        if let Some(row) = row {
-            let old = entitlement_from_row(&row)?;
+        let entitlement = Self::entitlement_in_tx(tx, county, h.household_id, h.program).await?;
+        if let Some(old) = entitlement {
             if old.case_id != Some(h.case_id) {
                 return Err(refused(
                     codes::ENTITLEMENT_REPLACED,

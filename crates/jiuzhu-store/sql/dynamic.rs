@@ -312,18 +312,9 @@ impl SqlStore {
                 format!("该家庭不是按月领取{}的对象", program.name_zh()),
             )
         };
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENTITLEMENT_COLUMNS} FROM entitlements \
-             WHERE county_code = $1 AND household_id = $2 AND program = $3"
-        )))
-        .bind(&county)
-        .bind(household_id)
-        .bind(program.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_err)?
-        .ok_or_else(no_entitlement)?;
-        let ent = entitlement_from_row(&row)?;
+        let ent = Self::entitlement_in_tx(tx, &county, household_id, program)
+            .await?
+            .ok_or_else(no_entitlement)?;
         if ent.one_off || ent.status == EntitlementStatus::Stopped {
             return Err(no_entitlement());
         }

@@ -356,6 +356,26 @@ impl SqlStore {
         Ok(frozen.and_then(Month::from_index))
     }
 
+    /// The household's entitlement of the program, as the transaction sees it.
+    async fn entitlement_in_tx(
+        tx: &mut Tx<'_>,
+        county: &str,
+        household_id: i64,
+        program: Program,
+    ) -> Result<Option<Entitlement>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTITLEMENT_COLUMNS} FROM entitlements \
+             WHERE county_code = $1 AND household_id = $2 AND program = $3"
+        )))
+        .bind(county)
+        .bind(household_id)
+        .bind(program.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(entitlement_from_row).transpose()
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn change_entitlement(
         tx: &mut Tx<'_>,
@@ -388,18 +408,9 @@ impl SqlStore {
             .map_err(db_err)?
             .ok_or_else(not_found)?;
         *locked = Some(Self::lock_chain(tx, &county).await?);
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENTITLEMENT_COLUMNS} FROM entitlements \
-             WHERE county_code = $1 AND household_id = $2 AND program = $3"
-        )))
-        .bind(&county)
-        .bind(household_id)
-        .bind(program.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_err)?
-        .ok_or_else(not_found)?;
-        let old = entitlement_from_row(&row)?;
+        let old = Self::entitlement_in_tx(tx, &county, household_id, program)
+            .await?
+            .ok_or_else(not_found)?;
         if !ctx.actor.scope().contains(&old.village) {
             return Err(not_found());
         }
