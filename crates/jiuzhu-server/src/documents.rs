@@ -397,7 +397,7 @@ fn build(
                 remedy: names.remedy(),
             })
         }
-        DocumentKind::PublicNoticeList | DocumentKind::DelegationLetter => {
+        DocumentKind::PublicNoticeList | DocumentKind::DelegationLetter | DocumentKind::Roster => {
             return Err(missing_offer());
         }
         DocumentKind::ApplicationReviewForm => {
@@ -614,7 +614,14 @@ impl IssueError {
 impl From<StoreError> for IssueError {
     fn from(e: StoreError) -> Self {
         log_store_error(&e);
-        IssueError::new(store_status(&e), e.code(), store_message_zh(&e))
+        // A refusal with its own reason (e.g. a roster not settled yet) says it.
+        let message = match &e {
+            StoreError::Case { message_zh, .. } | StoreError::Supervision { message_zh, .. } => {
+                message_zh.clone()
+            }
+            other => store_message_zh(other).to_string(),
+        };
+        IssueError::new(store_status(&e), e.code(), message)
     }
 }
 
@@ -1000,6 +1007,137 @@ pub(crate) async fn adjustment_notice_submit(
 ) -> Result<Response, WebError> {
     let (id, ctx) = issue_request(&state, &s, &id, &body)?;
     let (meta, _) = issue_adjustment_notice(&state, &ctx, id).await?;
+    Ok(download_redirect(&meta))
+}
+
+// ---- 花名册 of a township's settled roster -------------------------------------------------
+
+/// The most lines a printed 花名册 takes (a township's roster of one program and month).
+const ROSTER_MAX_LINES: usize = 20_000;
+
+/// Issues (or finds) the 花名册 of a township's settled roster of one program and month:
+/// every payment line with the household head's name, the masked identity number, the
+/// village, the household size and the amount (back-pay and carried-over payments included).
+pub(crate) async fn issue_roster(
+    state: &AppState,
+    ctx: &CommandContext,
+    township: DivisionCode,
+    program: jiuzhu_domain::Program,
+    month: jiuzhu_store::payroll::Month,
+    prepared_by: String,
+) -> Result<(DocumentMeta, bool), IssueError> {
+    let actor = &ctx.actor;
+    let mut payments = Vec::new();
+    for page in 1.. {
+        let list = state
+            .store
+            .payments(
+                actor,
+                month,
+                &township,
+                jiuzhu_store::PageRequest::new(page, 1000),
+            )
+            .await?;
+        let done = list.items.len() < 1000;
+        payments.extend(list.items.into_iter().filter(|p| p.program == program));
+        if done {
+            break;
+        }
+        if payments.len() > ROSTER_MAX_LINES {
+            return Err(IssueError::from(WebError::new(
+                StatusCode::CONFLICT,
+                "花名册超过20000行，请导出Excel明细",
+            )));
+        }
+    }
+    let mut villages: HashMap<DivisionCode, String> = HashMap::new();
+    let mut rows = Vec::with_capacity(payments.len());
+    for p in &payments {
+        let household = state.store.household(actor, p.household_id).await?;
+        let head = household
+            .head()
+            .or(household.members.first())
+            .ok_or_else(|| {
+                WebError::new(StatusCode::CONFLICT, "有家庭没有登记成员，无法生成花名册")
+            })?;
+        if !villages.contains_key(&p.village) {
+            let name = state
+                .store
+                .division(&p.village)
+                .await
+                .ok()
+                .flatten()
+                .map_or_else(|| p.village.to_string(), |d| d.name);
+            villages.insert(p.village.clone(), name);
+        }
+        rows.push(docs::RosterRow {
+            name: head.name.clone(),
+            id_number: head.id_number.clone(),
+            village: villages[&p.village].clone(),
+            household_size: u32::try_from(household.members.len()).unwrap_or(u32::MAX),
+            amount: p.amount,
+        });
+    }
+    let names = Names::for_township(state, &township).await;
+    let offer = Offer {
+        subject: DocumentSubject::Roster {
+            township: township.clone(),
+            program,
+            month,
+        },
+        kind: DocumentKind::Roster,
+        source: "settled".to_string(),
+        issuer: township.clone(),
+        date: state.local_now().date(),
+    };
+    let allowed = may_issue(actor, &offer.subject);
+    archive(state, ctx, &offer, allowed, |serial| {
+        Ok(docs::Document::Roster(docs::Roster {
+            header: names.header(
+                &offer.issuer,
+                offer.date,
+                serial,
+                format!("{}年{:02}月花名册", month.year(), month.month()),
+            ),
+            program,
+            month: month.first_day(),
+            rows: rows.clone(),
+            prepared_by: prepared_by.clone(),
+            checked_by: String::new(),
+        }))
+    })
+    .await
+}
+
+/// `POST /funds/roster-pdf`: issue (or find) and download a settled roster's 花名册.
+pub(crate) async fn roster_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let data = FormData::parse(&body);
+    if !s.csrf_ok(&data.one("csrf")) {
+        return Err(WebError::csrf());
+    }
+    let township = DivisionCode::parse(&data.one("township")).map_err(|_| not_found())?;
+    let program = data
+        .one("program")
+        .parse::<jiuzhu_domain::Program>()
+        .map_err(|_| not_found())?;
+    let month = data
+        .one("month")
+        .parse::<jiuzhu_store::payroll::Month>()
+        .map_err(|_| not_found())?;
+    let ctx = issue_context(&state, &s)?;
+    let (meta, _) = issue_roster(
+        &state,
+        &ctx,
+        township,
+        program,
+        month,
+        s.user.display_name.clone(),
+    )
+    .await?;
     Ok(download_redirect(&meta))
 }
 

@@ -62,6 +62,9 @@ fn month_or_now(state: &AppState, raw: Option<&str>) -> Result<Month, WebError> 
 }
 
 struct RosterRow {
+    /// The code, for the 花名册 PDF form (settled or submitted rosters only).
+    printable: Option<String>,
+    program_code: &'static str,
     township: String,
     program: &'static str,
     status: &'static str,
@@ -148,6 +151,9 @@ async fn funds_page(
         rows: rosters
             .iter()
             .map(|r| RosterRow {
+                printable: (r.status != jiuzhu_store::payroll::RosterStatus::Generated)
+                    .then(|| r.township.to_string()),
+                program_code: r.program.as_str(),
                 township: name(&r.township),
                 program: r.program.name_zh(),
                 status: r.status.name_zh(),

@@ -144,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/funds", get(funds::funds))
         .route("/funds/payments.xlsx", get(funds::payments_xlsx))
         .route("/funds/payment-file", get(funds::payment_file))
+        .route("/funds/roster-pdf", post(documents::roster_submit))
         .route("/funds/returns", post(funds::returns))
         .route("/funds/reconcile", post(funds::reconcile))
         .route(

@@ -3557,6 +3557,47 @@ impl SqlStore {
                     case_number,
                 })
             }
+            DocumentSubject::Roster {
+                township,
+                program,
+                month,
+            } => {
+                // Printed once the township has settled it (月结): a generated roster
+                // still changes.
+                let status: Option<String> = sqlx::query_scalar(
+                    "SELECT status FROM rosters WHERE county_code = $1 AND month_ym = $2 \
+                     AND township_code = $3 AND program = $4",
+                )
+                .bind(township.county_prefix())
+                .bind(month.index())
+                .bind(township.as_str())
+                .bind(program.as_str())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                match status.as_deref() {
+                    None => {
+                        return Err(StoreError::NotFound(format!(
+                            "roster of {township} {program} {month}"
+                        )));
+                    }
+                    Some("generated") => {
+                        return Err(jiuzhu_store::payroll::refused(
+                            jiuzhu_store::payroll::codes::NOT_SETTLED,
+                            format!("the roster of {township} {program} {month} is not settled"),
+                            "花名册尚未月结，月结后才能打印归档",
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                Ok(DocumentTarget {
+                    county: township.county_prefix().to_string(),
+                    division: township.clone(),
+                    issuers: vec![township.clone()],
+                    case_id: None,
+                    case_number: None,
+                })
+            }
             DocumentSubject::NoticeList { township, .. } => {
                 if township.level() != jiuzhu_domain::DivisionLevel::Township
                     || !Self::division_exists(tx, township).await?

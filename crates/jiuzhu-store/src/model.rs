@@ -525,18 +525,21 @@ pub enum DocumentKind {
     PublicNoticeList,
     /// 授权书 (a delegation grant)
     DelegationLetter,
-    /// 调整/停发告知书 (a re-check that changed the amount)
+    /// 调整/停发告知书 (a re-check or a correction that changed the amount)
     AdjustmentNotice,
+    /// 资金发放花名册 (a township's settled roster of one program and month)
+    Roster,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 6] = [
+    pub const ALL: [DocumentKind; 7] = [
         DocumentKind::MissingMaterialsNotice,
         DocumentKind::ApplicationReviewForm,
         DocumentKind::RefusalNotice,
         DocumentKind::PublicNoticeList,
         DocumentKind::DelegationLetter,
         DocumentKind::AdjustmentNotice,
+        DocumentKind::Roster,
     ];
 
     /// Stable machine name (stored, and used in URLs).
@@ -548,6 +551,7 @@ impl DocumentKind {
             DocumentKind::PublicNoticeList => "public_notice_list",
             DocumentKind::DelegationLetter => "delegation_letter",
             DocumentKind::AdjustmentNotice => "adjustment_notice",
+            DocumentKind::Roster => "roster",
         }
     }
 
@@ -563,6 +567,7 @@ impl DocumentKind {
             DocumentKind::PublicNoticeList => "公示名单",
             DocumentKind::DelegationLetter => "授权书",
             DocumentKind::AdjustmentNotice => "调整/停发告知书",
+            DocumentKind::Roster => "资金发放花名册",
         }
     }
 }
@@ -582,6 +587,13 @@ pub enum DocumentSubject {
     },
     /// A re-check's 调整/停发告知书, issued by the township.
     Recheck { recheck_id: i64 },
+    /// A township's 花名册 of one program and month, once settled (月结), issued by the
+    /// township.
+    Roster {
+        township: DivisionCode,
+        program: jiuzhu_domain::Program,
+        month: crate::payroll::Month,
+    },
 }
 
 impl DocumentSubject {
@@ -593,6 +605,11 @@ impl DocumentSubject {
             DocumentSubject::Grant { grant_id } => format!("grant:{grant_id}"),
             DocumentSubject::NoticeList { township, date } => format!("notices:{township}:{date}"),
             DocumentSubject::Recheck { recheck_id } => format!("recheck:{recheck_id}"),
+            DocumentSubject::Roster {
+                township,
+                program,
+                month,
+            } => format!("roster:{township}:{program}:{month}"),
         }
     }
 }

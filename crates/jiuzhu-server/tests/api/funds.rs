@@ -119,8 +119,61 @@ async fn a_month_of_payments_from_roster_to_reconciliation() {
     let (status, body) = post_form(&admin, &app, "/funds/submit_rosters", &csrf, "s0").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("role=\"alert\""));
+    // The 花名册 is printed once settled, by the township.
+    let roster_pdf = |c: reqwest::Client, csrf: String| {
+        let url = app.url("/funds/roster-pdf");
+        async move {
+            c.post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("township", "511526100000"),
+                    ("program", "dibao"),
+                    ("month", "2026-10"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = roster_pdf(township.clone(), t_csrf.clone()).await;
+    assert_ne!(res.status(), StatusCode::SEE_OTHER);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("尚未月结"), "{body}");
     let (status, _) = post_form(&township, &app, "/funds/settle_rosters", &t_csrf, "m1").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, t_html) = page(&township, &app, "/funds?month=2026-10").await;
+    assert!(t_html.contains("打印归档（PDF）"), "{t_html}");
+    let res = roster_pdf(township.clone(), t_csrf.clone()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let res = township.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = crate::documents::pdf_text(&res.bytes().await.unwrap());
+    let head = app
+        .db
+        .store
+        .household(&app.actor(GX_CASEWORKER).await, household)
+        .await
+        .unwrap()
+        .head()
+        .unwrap()
+        .clone();
+    for expected in [
+        "最低生活保障资金发放花名册",
+        "2026年10月",
+        head.name.as_str(),
+        "300.00",
+        "合计",
+    ] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
+    assert!(
+        !text.contains(head.id_number.as_str()),
+        "the identity number only masked"
+    );
+    // Printing again gives the archived copy.
+    let again = roster_pdf(township.clone(), t_csrf.clone()).await;
+    assert_eq!(again.headers()["location"].to_str().unwrap(), location);
     let (status, _) = post_form(&admin, &app, "/funds/submit_rosters", &csrf, "s1").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = page(&admin, &app, "/funds?month=2026-10").await;
