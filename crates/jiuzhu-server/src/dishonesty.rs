@@ -290,6 +290,20 @@ pub(crate) async fn dishonesty(
     {
         entered.case_id = case_id.to_string();
     }
+    // The amount to recover: what the case's corrections found overpaid (纠正与追回).
+    if let Ok(case_id) = entered.case_id.parse::<i64>() {
+        let overpaid = state
+            .store
+            .corrections(&s.actor(), None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.case_id == case_id)
+            .fold(Fen::ZERO, |sum, c| sum + c.overpaid);
+        if overpaid > Fen::ZERO {
+            entered.amount = overpaid.to_string();
+        }
+    }
     page(&state, &s, entered, notice, None).await
 }
 

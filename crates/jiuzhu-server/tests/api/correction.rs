@@ -118,6 +118,19 @@ async fn a_wrong_approval_is_corrected_and_the_overpayment_recovered() {
     assert!(r.contains(">100.00<"), "overpaid 100: {r}");
     assert!(html.contains("纠正决定"), "in the timeline");
 
+    // A dishonesty record on the same finding starts from the overpayment to recover.
+    let sup_web = app.logged_in("gongxian.supervisor").await;
+    let (_, form) = page(
+        &sup_web,
+        &app,
+        &format!(
+            "/dishonesty?kind=filing&filing_id={}&case_id={case_id}",
+            filing.id
+        ),
+    )
+    .await;
+    assert!(form.contains("name=\"amount\" value=\"100.00\""), "{form}");
+
     // The 调整救助金告知书 of the correction: old and new amount, the money to pay back, and
     // the legal remedy; issued by the township head (who corrected).
     let (status, location) = post(
