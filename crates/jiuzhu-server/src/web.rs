@@ -452,6 +452,11 @@ pub(crate) fn event_kind_zh(kind: &str) -> &str {
         "account.user_deactivated" => "停用用户",
         "account.user_reactivated" => "启用用户",
         "household.bank_account_set" => "设置银行账户",
+        "entitlement.granted" => "核定救助待遇",
+        "entitlement.changed" => "变更救助待遇",
+        "entitlement.corrected" => "纠正救助待遇",
+        "entitlement.stopped" => "停发救助待遇",
+        "dynamic.visited" => "走访",
         "account.password_changed" => "修改密码",
         "account.token_issued" => "签发API令牌",
         "account.login_succeeded" => "登录成功",
@@ -607,10 +612,20 @@ async fn household_page(
         .await?
         .map(|a| (a.account_masked, a.holder));
     let id = h.id;
-    let events = state
+    let mut events = state
         .store
         .events_for(&actor, &format!("household:{id}"))
         .await?;
+    // The household's entitlements: granted, changed, corrected (资金发放).
+    for program in jiuzhu_domain::Program::ALL {
+        events.extend(
+            state
+                .store
+                .events_for(&actor, &format!("entitlement:{id}:{program}"))
+                .await?,
+        );
+    }
+    events.sort_by_key(|e| e.occurred_at);
     let names = actor_names(state, &actor, &events).await;
     let view = HouseholdPage {
         nav: Nav::of(s),

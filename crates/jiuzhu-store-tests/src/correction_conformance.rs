@@ -397,6 +397,34 @@ pub async fn corrections_change_the_entitlement_and_count_the_overpayment(db: &T
         matches!(&err, StoreError::Case { code, .. } if *code == codes::ENTITLEMENT_STOPPED),
         "{err:?}"
     );
+    // The entitlement's own trail: granted, corrected, stopped; seen with the household.
+    let subject = format!("entitlement:{}:dibao", o.household);
+    let trail: Vec<String> = db
+        .store
+        .events_for(&o.cw, &subject)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "entitlement.granted",
+            "entitlement.corrected",
+            "entitlement.corrected"
+        ]
+    );
+    assert!(matches!(
+        db.store.events_for(&o.other_cw, &subject).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.store
+            .events_for(&o.cw, &format!("entitlement:{}:nonsense", o.household))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
     let verified = db.store.verify_chain().await.unwrap();
     assert!(verified.first_break.is_none(), "{verified:?}");
 }

@@ -2403,11 +2403,24 @@ impl Store for SqlStore {
 
     async fn events_for(&self, actor: &Actor, subject: &str) -> Result<Vec<EventRecord>> {
         // Visibility follows the subject: only a household or account the actor can see.
+        // `entitlement:{household}:{program}` (the household's payments of a program) is
+        // visible with its household.
+        let subject_id = |rest: &str| {
+            rest.split_once(':')
+                .filter(|(_, program)| program.parse::<Program>().is_ok())
+                .map_or(rest, |(household, _)| household)
+                .parse::<i64>()
+                .ok()
+        };
         let (kind, id) = subject
             .split_once(':')
-            .and_then(|(k, id)| id.parse::<i64>().ok().map(|id| (k, id)))
+            .filter(|(k, rest)| *k == "entitlement" || !rest.contains(':'))
+            .and_then(|(k, rest)| subject_id(rest).map(|id| (k, id)))
             .ok_or_else(|| StoreError::Invalid(format!("unknown subject {subject}")))?;
         match kind {
+            "entitlement" => {
+                self.household(actor, id).await?;
+            }
             "household" => {
                 self.household(actor, id).await?;
             }

@@ -192,6 +192,13 @@ async fn a_wrong_approval_is_corrected_and_the_overpayment_recovered() {
     assert!(r.contains("class=\"num outstanding\">0.00<"), "{r}");
     assert!(!html.contains(&path), "nothing more to repay");
 
+    // The household's page traces the entitlement: granted, then corrected.
+    let (_, html) = page(&cw, &app, &format!("/households/{household}")).await;
+    assert!(
+        html.contains("核定救助待遇") && html.contains("纠正救助待遇"),
+        "{html}"
+    );
+
     // November's roster pays the corrected 200.
     let (status, _) = funds_action(&app, GX_ADMIN, "generate_rosters", "2026-11").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
