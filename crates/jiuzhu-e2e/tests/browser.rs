@@ -911,7 +911,12 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
         driver
             .find(By::Css(format!("{item} [name='findings']")))
             .await?
-            .send_keys("入户调查记录缺少第二名调查人签字")
+            .send_keys("入户调查记录缺少第二名调查人签字；户主另有务工收入未申报")
+            .await?;
+        driver
+            .find(By::Css(format!("{item} [name='decision_wrong']")))
+            .await?
+            .click()
             .await?;
         driver
             .find(By::Css(format!("{item} .check-form button")))
@@ -1000,6 +1005,41 @@ async fn a_caseworker_takes_an_application_to_approval_and_the_public_sees_it_ma
         driver
             .screenshot(&shots.join("supervision-closed.png"))
             .await?;
+        logout(&driver, &base).await?;
+
+        // 纠正: the township head corrects the approval on the check's finding (the
+        // household earns 500, not 300): 100 a month from October.
+        login(&driver, &base, "gongxian.head").await?;
+        step_form(
+            &driver,
+            &base,
+            case,
+            "correct",
+            "2026-12-01T09:00",
+            &[
+                ("effective_month", "2026-10"),
+                ("standard", "rural"),
+                ("m1_income", "500"),
+                ("reason", "抽查发现户主务工收入未申报"),
+            ],
+            &[("correction", "amount")],
+        )
+        .await?;
+        let corrected = driver.find(By::Id("corrections")).await?.text().await?;
+        assert!(corrected.contains("300.00元 → 100.00元"), "{corrected}");
+        driver
+            .execute(
+                "document.getElementById('decision').scrollIntoView();",
+                Vec::new(),
+            )
+            .await?;
+        assert!(
+            text(&driver, "decision")
+                .await
+                .contains("经纠正，自2026年10月起为100.00元"),
+            "the decision shows the corrected amount"
+        );
+        driver.screenshot(&shots.join("correction.png")).await?;
         WebDriverResult::Ok(())
     }
     .await;

@@ -1593,11 +1593,23 @@ async fn case_page(
                 start_month,
                 calculation,
             } => DecisionView {
-                what: format!(
-                    "批准：{}元，自{}起",
-                    amount.format_grouped(),
-                    start_month.format("%Y年%m月")
-                ),
+                what: match c.current_corrections().last() {
+                    None => format!(
+                        "批准：{}元，自{}起",
+                        amount.format_grouped(),
+                        start_month.format("%Y年%m月")
+                    ),
+                    Some(x) => format!(
+                        "批准：{}元，自{}起；经纠正，自{}起{}",
+                        amount.format_grouped(),
+                        start_month.format("%Y年%m月"),
+                        x.effective_month.format("%Y年%m月"),
+                        match x.correction.amount() {
+                            a if a == Fen::ZERO => "终止".to_string(),
+                            a => format!("为{}元", a.format_grouped()),
+                        }
+                    ),
+                },
                 by,
                 lines: calculation
                     .lines
