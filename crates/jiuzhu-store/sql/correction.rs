@@ -154,8 +154,14 @@ impl SqlStore {
             (over, under) = overpayment(&lines, effective, corrected, old.one_off);
             let paid_once = old.one_off && (!lines.is_empty() || old.paid_through.is_some());
             if old.status != EntitlementStatus::Stopped && !paid_once {
+                // A one-off payment not yet paid is paid at the corrected amount, whatever
+                // its month; a monthly one changes from the first unsettled month.
                 let first_open = frozen.map_or(old.start, Month::next);
-                let from = effective.max(first_open).max(old.start);
+                let from = if old.one_off {
+                    old.start
+                } else {
+                    effective.max(first_open).max(old.start)
+                };
                 let previous = if from <= old.start {
                     Fen::ZERO
                 } else {

@@ -958,10 +958,11 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
             }
             let reason = text("reason", reason, MAX_SHORT)?;
             let previous_amount = s.current_amount().unwrap_or(Fen::ZERO);
+            // Already stopped (or corrected to nothing) by an earlier correction.
             let stopped = s
                 .current_corrections()
                 .last()
-                .is_some_and(|c| c.correction == Correction::Stop);
+                .is_some_and(|c| c.correction.amount() == Fen::ZERO);
             let (correction, members) = match correction {
                 CorrectionRequest::Stop => {
                     if stopped {
@@ -995,7 +996,7 @@ fn on_case(s: &CaseState, body: &CommandBody, out: &mut Out<'_, '_>) -> Result<(
                             computed: calculation.amount,
                         });
                     }
-                    if calculation.amount == previous_amount && !stopped {
+                    if calculation.amount == previous_amount {
                         return Err(CaseError::CorrectionChangesNothing {
                             amount: previous_amount,
                         });
