@@ -1424,13 +1424,7 @@ pub(crate) async fn correction_repay(
         )
         .await;
     };
-    let key = data.one("key");
-    let key = if key.is_empty() {
-        new_secret().map_err(WebError::from)?
-    } else {
-        key
-    };
-    let ctx = CommandContext::new(s.actor(), format!("web:{key}"), state.now());
+    let ctx = form_context(&state, s.actor(), &data)?;
     let command = Command::Supervision(jiuzhu_store::SupervisionCommand::RecordRepayment {
         correction_id,
         amount,
@@ -1800,13 +1794,7 @@ pub(crate) async fn case_act(
             return case_page(&state, &s, id, Some(submitted), None, None).await;
         }
     };
-    let key = data.one("key");
-    let key = if key.is_empty() {
-        new_secret().map_err(WebError::from)?
-    } else {
-        key
-    };
-    let ctx = CommandContext::new(actor, format!("web:{key}"), state.now());
+    let ctx = form_context(&state, actor, &data)?;
     let result = state
         .store
         .execute(
@@ -1842,6 +1830,26 @@ pub(crate) async fn case_act(
             }
         }
     }
+}
+
+/// The context of a command from a form: the form's idempotency key (a fresh one where the
+/// form has none), namespaced for the web.
+fn form_context(
+    state: &AppState,
+    actor: Actor,
+    data: &FormData,
+) -> Result<CommandContext, WebError> {
+    let key = data.one("key");
+    let key = if key.is_empty() {
+        new_secret().map_err(WebError::from)?
+    } else {
+        key
+    };
+    Ok(CommandContext::new(
+        actor,
+        format!("web:{key}"),
+        state.now(),
+    ))
 }
 
 /// The Chinese message of a refusal the user can act on; `None` for faults.
@@ -2068,13 +2076,7 @@ pub(crate) async fn new_case_submit(
             materials,
         }
     };
-    let key = data.one("key");
-    let key = if key.is_empty() {
-        new_secret().map_err(WebError::from)?
-    } else {
-        key
-    };
-    let ctx = CommandContext::new(actor, format!("web:{key}"), state.now());
+    let ctx = form_context(&state, actor, &data)?;
     match state
         .store
         .execute(
@@ -2217,13 +2219,7 @@ pub(crate) async fn answer_report(
     if answer.is_empty() {
         return reports_page(&state, &s, Some("请填写答复内容".to_string()), None).await;
     }
-    let key = data.one("key");
-    let key = if key.is_empty() {
-        new_secret().map_err(WebError::from)?
-    } else {
-        key
-    };
-    let ctx = CommandContext::new(s.actor(), format!("web:{key}"), state.now());
+    let ctx = form_context(&state, s.actor(), &data)?;
     match state
         .store
         .execute(

@@ -5,13 +5,13 @@
 
 use jiuzhu_domain::benefit::AmountBasis;
 use jiuzhu_domain::{Fen, Role, case};
-use jiuzhu_store::payroll::{EntitlementFilter, Month, codes};
+use jiuzhu_store::payroll::{Month, codes};
 use jiuzhu_store::{
-    Actor, Command, CommandOutcome, FindingRef, PageRequest, SpotCheckResult, StoreError,
-    SupervisionCommand,
+    Command, CommandOutcome, FindingRef, SpotCheckResult, StoreError, SupervisionCommand,
 };
 
-use super::payroll::approve_dibao;
+use super::dynamic::entitlement;
+use super::payroll::{approve_dibao, run};
 use super::{XUNCHANG, account, case_cmd, case_office, code, ctx, date, run_case};
 use crate::TestDb;
 
@@ -24,18 +24,6 @@ fn month(s: &str) -> Month {
 
 fn yuan(y: i64) -> Fen {
     Fen::from_yuan(y).expect("fen")
-}
-
-async fn run(
-    db: &TestDb,
-    actor: &Actor,
-    key: &str,
-    command: Command,
-) -> Result<CommandOutcome, StoreError> {
-    db.store
-        .execute(&ctx(actor, key), command)
-        .await
-        .map(|d| d.outcome)
 }
 
 /// The correction the township head makes: the head of household earns 400, not 300.
@@ -224,20 +212,7 @@ pub async fn corrections_change_the_entitlement_and_count_the_overpayment(db: &T
         (yuan(200), Fen::ZERO, yuan(200))
     );
     assert_eq!(c.finding, finding);
-    let e = db
-        .store
-        .entitlements(
-            &o.cw,
-            &EntitlementFilter {
-                household_id: Some(o.household),
-                ..Default::default()
-            },
-            PageRequest::default(),
-        )
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let e = entitlement(db, &o.cw, o.household).await;
     assert_eq!(e.amount_for(month("2023-05")), yuan(300), "settled as paid");
     assert_eq!(e.amount_for(month("2023-06")), yuan(200));
     // June's roster pays the corrected amount.
@@ -357,20 +332,7 @@ pub async fn corrections_change_the_entitlement_and_count_the_overpayment(db: &T
         (list[0].stopped, list[0].overpaid, list[0].applies_from),
         (true, Fen::ZERO, Some(month("2023-07")))
     );
-    let e = db
-        .store
-        .entitlements(
-            &o.cw,
-            &EntitlementFilter {
-                household_id: Some(o.household),
-                ..Default::default()
-            },
-            PageRequest::default(),
-        )
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let e = entitlement(db, &o.cw, o.household).await;
     assert_eq!(
         (
             e.amount_for(month("2023-06")),

@@ -66,7 +66,7 @@ fn recheck(household_id: i64, on: &str, income_yuan: i64, eligible: bool) -> Dyn
     }
 }
 
-async fn entitlement(
+pub(super) async fn entitlement(
     db: &TestDb,
     actor: &Actor,
     household_id: i64,

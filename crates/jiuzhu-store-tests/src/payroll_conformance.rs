@@ -119,7 +119,7 @@ pub(super) async fn approve_dibao(
     id
 }
 
-async fn run(
+pub(super) async fn run(
     db: &TestDb,
     actor: &Actor,
     key: &str,

@@ -202,22 +202,7 @@ async fn a_wrong_approval_is_corrected_and_the_overpayment_recovered() {
     // November's roster pays the corrected 200.
     let (status, _) = funds_action(&app, GX_ADMIN, "generate_rosters", "2026-11").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let lines = app
-        .db
-        .store
-        .payments(
-            &app.actor(GX_ADMIN).await,
-            "2026-11".parse().unwrap(),
-            &jiuzhu_domain::DivisionCode::parse("511526").unwrap(),
-            jiuzhu_store::PageRequest::new(1, 200),
-        )
-        .await
-        .unwrap();
-    let line = lines
-        .items
-        .iter()
-        .find(|p| p.household_id == household)
-        .expect("on November's roster");
+    let line = crate::helpers::payment_of(&app, "2026-11", household).await;
     assert_eq!(line.amount, jiuzhu_domain::Fen::new(20_000));
     app.cleanup().await;
 }

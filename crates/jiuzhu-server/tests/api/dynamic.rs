@@ -219,22 +219,7 @@ async fn visits_and_a_recheck_that_reduces_next_months_roster() {
         StatusCode::SEE_OTHER
     );
     let (_, html) = page(&admin, &app, "/funds?month=2026-11").await;
-    let lines = app
-        .db
-        .store
-        .payments(
-            &app.actor(GX_ADMIN).await,
-            "2026-11".parse().unwrap(),
-            &jiuzhu_domain::DivisionCode::parse("511526").unwrap(),
-            jiuzhu_store::PageRequest::new(1, 200),
-        )
-        .await
-        .unwrap();
-    let line = lines
-        .items
-        .iter()
-        .find(|p| p.household_id == household)
-        .expect("the household is on November's roster");
+    let line = crate::helpers::payment_of(&app, "2026-11", household).await;
     assert_eq!(line.amount, jiuzhu_domain::Fen::new(20_000), "{html}");
     app.cleanup().await;
 }

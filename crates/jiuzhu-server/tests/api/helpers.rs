@@ -364,3 +364,27 @@ pub async fn pay_month(app: &TestApp, household: i64, month: &str) {
         assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "{action}: {body}");
     }
 }
+
+/// The household's payment line on 珙县's roster of `month`.
+pub async fn payment_of(
+    app: &TestApp,
+    month: &str,
+    household: i64,
+) -> jiuzhu_store::payroll::Payment {
+    let lines = app
+        .db
+        .store
+        .payments(
+            &app.actor(GX_ADMIN).await,
+            month.parse().expect("month"),
+            &jiuzhu_domain::DivisionCode::parse("511526").expect("county"),
+            jiuzhu_store::PageRequest::new(1, 200),
+        )
+        .await
+        .expect("payments");
+    lines
+        .items
+        .into_iter()
+        .find(|p| p.household_id == household)
+        .unwrap_or_else(|| panic!("household {household} is on the roster of {month}"))
+}
