@@ -64,6 +64,27 @@ async fn begin_read_snapshot(pool: &Pool<Db>) -> sqlx::Result<Transaction<'stati
         .await
 }
 
+/// The rows of a `COPY (…) TO STDOUT` (text format) as they arrive, in chunks of whole rows.
+/// SQLite has no COPY: its [`copy_out`] answers `None` and the caller pages with queries.
+struct CopyOut<'c>(futures_core::stream::BoxStream<'c, sqlx::Result<bytes::Bytes>>);
+
+impl CopyOut<'_> {
+    /// The next chunk, `None` after the last.
+    async fn next(&mut self) -> Option<sqlx::Result<bytes::Bytes>> {
+        std::future::poll_fn(|cx| self.0.as_mut().poll_next(cx)).await
+    }
+}
+
+/// Starts `statement` (a `COPY … TO STDOUT`, simple query protocol: no parameters) on
+/// `conn`. The stream must be read to its end, or the connection closed: until then the
+/// connection is in the middle of the COPY.
+async fn copy_out<'c>(
+    conn: &'c mut <Db as sqlx::Database>::Connection,
+    statement: &str,
+) -> sqlx::Result<Option<CopyOut<'c>>> {
+    Ok(Some(CopyOut(conn.copy_out_raw(statement).await?)))
+}
+
 fn classify(e: &sqlx::Error) -> Option<StoreError> {
     let sqlx::Error::Database(d) = e else {
         return None;
@@ -114,4 +135,27 @@ pub async fn open_with(url: &str, options: PgConnectOptions) -> Result<SqlStore>
         .map_err(unavailable)?;
     migrate(&pool).await?;
     Ok(SqlStore::from_pool(pool))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_rows_split_on_tabs_and_undo_escapes() {
+        let fields = |row: &[u8]| copy_text_row(row, |f: [&str; 3]| Ok(f.map(String::from)));
+        assert_eq!(
+            fields(b"1\t330212001000\t\xe5\xbc\xa0\xe6\x9f\x90").unwrap(),
+            ["1", "330212001000", "张某"]
+        );
+        assert_eq!(
+            fields(b"a\\\\b\\tc\\n\tx\\r\\b\\f\\v\t").unwrap(),
+            ["a\\b\tc\n", "x\r\u{8}\u{c}\u{b}", ""]
+        );
+        assert!(fields(b"1\t2").is_err());
+        assert!(fields(b"1\t2\t3\t4").is_err());
+        assert!(fields(b"1\t\\N\t3").is_err());
+        assert!(fields(b"1\t\\x\t3").is_err());
+        assert!(fields(b"1\t\xff\t3").is_err());
+    }
 }

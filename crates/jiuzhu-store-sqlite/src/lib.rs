@@ -68,6 +68,23 @@ async fn begin_read_snapshot(pool: &Pool<Db>) -> sqlx::Result<Transaction<'stati
     pool.begin().await
 }
 
+/// PostgreSQL streams some reads with `COPY … TO STDOUT`; SQLite has no COPY, so there is no
+/// such stream here and [`copy_out`] answers `None` (the caller pages with queries).
+struct CopyOut<'c>(std::convert::Infallible, std::marker::PhantomData<&'c ()>);
+
+impl CopyOut<'_> {
+    async fn next(&mut self) -> Option<sqlx::Result<Vec<u8>>> {
+        match self.0 {}
+    }
+}
+
+async fn copy_out<'c>(
+    _conn: &'c mut <Db as sqlx::Database>::Connection,
+    _statement: &str,
+) -> sqlx::Result<Option<CopyOut<'c>>> {
+    Ok(None)
+}
+
 fn classify(e: &sqlx::Error) -> Option<StoreError> {
     let sqlx::Error::Database(d) = e else {
         return None;

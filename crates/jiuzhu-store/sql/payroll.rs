@@ -42,6 +42,60 @@ async fn overlap<F: std::future::Future, T>(fut: F, work: impl FnOnce() -> T) ->
     (v, done)
 }
 
+/// Splits one row of `COPY … TO STDOUT` in text format (without its newline) into its
+/// fields and hands them to `f`, undoing the backslash escapes (`\\`, `\t`, `\n`, `\r`, `\b`,
+/// `\f`, `\v`; COPY TO writes no others, and `\N`, a NULL, is not expected here). A field
+/// without a backslash is passed as it is.
+fn copy_text_row<const N: usize, T>(
+    row: &[u8],
+    f: impl FnOnce([&str; N]) -> Result<T>,
+) -> Result<T> {
+    let bad = |why: &str| corrupt("payment", format!("a COPY row: {why}"));
+    let row = std::str::from_utf8(row).map_err(|_| bad("not UTF-8"))?;
+    let mut owned: [Option<String>; N] = std::array::from_fn(|_| None);
+    let mut raw = [""; N];
+    let mut parts = row.split('\t');
+    for (i, slot) in raw.iter_mut().enumerate() {
+        let part = parts.next().ok_or_else(|| bad("too few fields"))?;
+        if part.contains('\\') {
+            if part == "\\N" {
+                return Err(bad("a NULL field"));
+            }
+            let mut s = String::with_capacity(part.len());
+            let mut chars = part.chars();
+            while let Some(ch) = chars.next() {
+                if ch != '\\' {
+                    s.push(ch);
+                    continue;
+                }
+                s.push(match chars.next() {
+                    Some('\\') => '\\',
+                    Some('t') => '\t',
+                    Some('n') => '\n',
+                    Some('r') => '\r',
+                    Some('b') => '\u{8}',
+                    Some('f') => '\u{c}',
+                    Some('v') => '\u{b}',
+                    _ => return Err(bad("an unknown escape")),
+                });
+            }
+            owned[i] = Some(s);
+        } else {
+            *slot = part;
+        }
+    }
+    if parts.next().is_some() {
+        return Err(bad("too many fields"));
+    }
+    let mut fields = raw;
+    for (field, o) in fields.iter_mut().zip(&owned) {
+        if let Some(o) = o {
+            *field = o;
+        }
+    }
+    f(fields)
+}
+
 /// Return lines looked up or written per statement (3 parameters each at most). Kept small:
 /// binding is quadratic in the parameter count on SQLite (sqlx looks each parameter's name
 /// up, and SQLite finds it by a linear scan): 1,000 lines per batch spent 60% of an import in
@@ -1625,86 +1679,172 @@ impl SqlStore {
             out.write_all(s.as_bytes()).map_err(io)
         };
         put(&writer.header(), out)?;
-        // One row per page: the page's lines joined by the database (a row per payment
-        // would cost a round trip of the driver each; SQLite's is a thread hop). The next
-        // page is asked for before this one is formatted, hashed and written, so that the
-        // database reads it meanwhile (on SQLite's worker thread, or the server).
-        let page_query = |after: i64| {
-            sqlx::query(
-                "SELECT string_agg(format('%s,%s,%s,%s,%s,%s,%s,%s', id, township_code, program, \
-                 household_id, for_ym, amount_fen, COALESCE(bank_account, ''), \
-                 COALESCE(account_holder, '')), $5) AS page, MAX(id) AS last \
-                 FROM (SELECT id, township_code, program, household_id, for_ym, amount_fen, \
-                 bank_account, account_holder FROM payments \
-                 WHERE county_code = $1 AND month_ym = $2 AND id > $3 AND status = 'pending' \
-                 ORDER BY id LIMIT $4) p",
-            )
-            .bind(c)
-            .bind(month.index())
-            .bind(after)
-            .bind(PAYMENT_PAGE)
-            .bind("\n")
-        };
-        let mut page = page_query(i64::MIN)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        let mut buf = String::with_capacity(1 << 23);
-        while let Some(last) = get::<Option<i64>>(&page, "last")? {
-            let text: String = get(&page, "page")?;
-            let next = page_query(last).fetch_one(&mut *conn);
-            let format = || -> Result<()> {
-                // The aggregate's order is its input's, which is by id; should a database
-                // ever join them otherwise, the page is put in order here.
-                let mut rows: Vec<&str> = text.split('\n').collect();
-                let id_of = |row: &str| row.split(',').next().and_then(|i| i.parse::<i64>().ok());
-                if !rows.is_sorted_by_key(|r| id_of(r)) {
-                    rows.sort_by_key(|r| id_of(r));
-                }
-                buf.clear();
-                for row in &rows {
-                    let bad = || corrupt("payment", "a page line");
-                    let mut f = row.splitn(8, ',');
-                    let mut next = || f.next().ok_or_else(bad);
-                    let id: i64 = next()?.parse().map_err(|_| bad())?;
-                    let township = next()?;
-                    let program: Program = next()?.parse().map_err(|_| bad())?;
-                    let household_id: i64 = next()?.parse().map_err(|_| bad())?;
-                    let for_month = next()?
+        // One payment's fields as stored (id, township, program, household, month, amount,
+        // account, holder), appended to `buf` as its line of the file.
+        let line = |writer: &mut pr::PaymentFileWriter, buf: &mut String, f: [&str; 8]| {
+            let bad = || corrupt("payment", "a page line");
+            if f[6].is_empty() {
+                return Err(corrupt(
+                    "payment",
+                    "a submitted payment has no bank account",
+                ));
+            }
+            writer.write_line(
+                buf,
+                &pr::PaymentLineRef {
+                    id: f[0].parse().map_err(|_| bad())?,
+                    township: f[1],
+                    program: f[2].parse().map_err(|_| bad())?,
+                    household_id: f[3].parse().map_err(|_| bad())?,
+                    for_month: f[4]
                         .parse::<i64>()
                         .ok()
                         .and_then(Month::from_index)
-                        .ok_or_else(bad)?;
-                    let amount = Fen::new(next()?.parse().map_err(|_| bad())?);
-                    let account = next()?;
-                    let holder = next()?;
-                    if account.is_empty() {
-                        return Err(corrupt(
-                            "payment",
-                            "a submitted payment has no bank account",
-                        ));
+                        .ok_or_else(bad)?,
+                    account: f[6],
+                    holder: f[7],
+                    amount: Fen::new(f[5].parse().map_err(|_| bad())?),
+                },
+            );
+            Ok(())
+        };
+        let mut buf = String::with_capacity(1 << 21);
+        // PostgreSQL streams the rows with one COPY: one statement and one snapshot, no
+        // page queries and no text aggregate on the server. The county code is digits (a
+        // `DivisionCode`) and the month an integer: nothing to bind.
+        let copy_sql = format!(
+            "COPY (SELECT id, township_code, program, household_id, for_ym, amount_fen, \
+             COALESCE(bank_account, ''), COALESCE(account_holder, '') FROM payments \
+             WHERE county_code = '{}' AND month_ym = {} AND status = 'pending' ORDER BY id) \
+             TO STDOUT",
+            c.replace('\'', "''"),
+            month.index()
+        );
+        // `Ok(false)`: no COPY on this backend. The stream borrows the connection until
+        // the end of this statement.
+        let copied = match copy_out(&mut conn, &copy_sql).await.map_err(db_err)? {
+            None => Ok(false),
+            Some(mut rows) => {
+            // Text format: a row per line, a tab between fields, backslash escapes. A row
+            // may in principle straddle chunks: its start waits in `carry`.
+            let mut carry: Vec<u8> = Vec::new();
+            let mut failed = None;
+            while let Some(chunk) = rows.next().await {
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        failed = Some(db_err(e));
+                        break;
                     }
-                    writer.write_line(
-                        &mut buf,
-                        &pr::PaymentLineRef {
-                            id,
-                            township,
-                            program,
-                            household_id,
-                            for_month,
-                            account,
-                            holder,
-                            amount,
-                        },
-                    );
+                };
+                let carried = !carry.is_empty();
+                if carried {
+                    carry.extend_from_slice(&chunk[..]);
                 }
-                put(&buf, out)?;
-                progress(writer.lines as u64, total_lines as u64);
-                Ok(())
+                let data: &[u8] = if carried { &carry } else { &chunk[..] };
+                let mut used = 0;
+                let mut step = || -> Result<()> {
+                    for row in data.split_inclusive(|&b| b == b'\n') {
+                        let Some(row) = row.strip_suffix(b"\n") else {
+                            break;
+                        };
+                        used += row.len() + 1;
+                        copy_text_row(row, |f| line(&mut writer, &mut buf, f))?;
+                        if writer.lines % PAYMENT_PAGE == 0 {
+                            progress(writer.lines as u64, total_lines as u64);
+                        }
+                    }
+                    if buf.len() >= 1 << 20 {
+                        put(&buf, out)?;
+                        buf.clear();
+                    }
+                    Ok(())
+                };
+                if let Err(e) = step() {
+                    failed = Some(e);
+                    break;
+                }
+                if carried {
+                    carry.drain(..used);
+                } else {
+                    carry.extend_from_slice(&chunk[..][used..]);
+                }
+            }
+            if let Some(e) = failed {
+                Err(e)
+            } else if !carry.is_empty() {
+                Err(corrupt("payment", "the COPY ended inside a row"))
+            } else {
+                put(&buf, out).map(|()| {
+                    progress(writer.lines as u64, total_lines as u64);
+                    true
+                })
+            }
+            }
+        };
+        let copied = match copied {
+            Ok(copied) => copied,
+            Err(e) => {
+                // Possibly left in the middle of the COPY: the connection is not given back.
+                conn.close_on_drop();
+                return Err(e);
+            }
+        };
+        if !copied {
+            // One row per page: the page's lines joined by the database (a row per payment
+            // would cost a round trip of the driver each; SQLite's is a thread hop). The
+            // next page is asked for before this one is formatted, hashed and written, so
+            // that the database reads it meanwhile (on SQLite's worker thread).
+            let page_query = |after: i64| {
+                sqlx::query(
+                    "SELECT string_agg(format('%s,%s,%s,%s,%s,%s,%s,%s', id, township_code, \
+                     program, household_id, for_ym, amount_fen, COALESCE(bank_account, ''), \
+                     COALESCE(account_holder, '')), $5) AS page, MAX(id) AS last \
+                     FROM (SELECT id, township_code, program, household_id, for_ym, amount_fen, \
+                     bank_account, account_holder FROM payments \
+                     WHERE county_code = $1 AND month_ym = $2 AND id > $3 AND status = 'pending' \
+                     ORDER BY id LIMIT $4) p",
+                )
+                .bind(c)
+                .bind(month.index())
+                .bind(after)
+                .bind(PAYMENT_PAGE)
+                .bind("\n")
             };
-            let (fetched, formatted) = overlap(next, format).await;
-            formatted?;
-            page = fetched.map_err(db_err)?;
+            let mut page = page_query(i64::MIN)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            while let Some(last) = get::<Option<i64>>(&page, "last")? {
+                let text: String = get(&page, "page")?;
+                let next = page_query(last).fetch_one(&mut *conn);
+                let format = || -> Result<()> {
+                    // The aggregate's order is its input's, which is by id; should a
+                    // database ever join them otherwise, the page is put in order here.
+                    let mut rows: Vec<&str> = text.split('\n').collect();
+                    let id_of =
+                        |row: &str| row.split(',').next().and_then(|i| i.parse::<i64>().ok());
+                    if !rows.is_sorted_by_key(|r| id_of(r)) {
+                        rows.sort_by_key(|r| id_of(r));
+                    }
+                    buf.clear();
+                    for row in &rows {
+                        // The holder comes last: it may hold commas.
+                        let mut f = row.splitn(8, ',');
+                        let mut fields = [""; 8];
+                        for field in &mut fields {
+                            *field = f.next().ok_or_else(|| corrupt("payment", "a page line"))?;
+                        }
+                        line(&mut writer, &mut buf, fields)?;
+                    }
+                    put(&buf, out)?;
+                    progress(writer.lines as u64, total_lines as u64);
+                    Ok(())
+                };
+                let (fetched, formatted) = overlap(next, format).await;
+                formatted?;
+                page = fetched.map_err(db_err)?;
+            }
         }
         put(&writer.trailer(), out)?;
         out.flush().map_err(io)?;

@@ -10,6 +10,9 @@
 //   async fn begin_read_snapshot(&Pool<Db>) -> sqlx::Result<Transaction<'static, Db>>
 //                                 a read-only transaction that sees one snapshot throughout
 //   fn classify(&sqlx::Error) -> Option<StoreError>   backend-specific error codes
+//   struct CopyOut, async fn copy_out(&mut Db::Connection, &str) -> sqlx::Result<Option<CopyOut>>
+//                                 the chunks of a `COPY … TO STDOUT` (`CopyOut::next`);
+//                                 `None` where the backend has no COPY (SQLite)
 //   const WRITE_TRANSACTIONS_EXCLUSIVE: bool   true if a write transaction excludes every
 //                                 other writer from its start (SQLite's BEGIN IMMEDIATE):
 //                                 what it reads cannot change before it commits
