@@ -9,8 +9,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use jiuzhu_domain::supervision::{ComplaintOutcome, FilingOutcome};
 use jiuzhu_domain::{DivisionCode, DivisionLevel, Fen};
 use jiuzhu_store::{
@@ -237,12 +236,7 @@ async fn page(
         notice,
         error,
     };
-    let status = if view.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(view.render()?)).into_response())
+    crate::web::form_page(&view, view.error.is_some())
 }
 
 #[derive(Debug, Default, Deserialize)]

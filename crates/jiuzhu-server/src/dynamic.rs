@@ -9,7 +9,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use jiuzhu_domain::case::MemberFacts;
 use jiuzhu_domain::dynamic::ChangeKind;
@@ -271,12 +271,7 @@ async fn page(
         notice,
         error,
     };
-    let status = if view.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(view.render()?)).into_response())
+    crate::web::form_page(&view, view.error.is_some())
 }
 
 /// `GET /dynamic?month=YYYY-MM[&missing=1]`
@@ -518,12 +513,7 @@ async fn recheck_page(
         key: jiuzhu_store::auth::new_secret()?,
         error,
     };
-    let status = if view.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(view.render()?)).into_response())
+    crate::web::form_page(&view, view.error.is_some())
 }
 
 fn program_of(raw: &str) -> Result<Program, WebError> {

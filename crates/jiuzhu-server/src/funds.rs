@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use jiuzhu_domain::{DivisionCode, DivisionLevel, Role};
 use jiuzhu_excel::{Cell, Column, Sheet};
 use jiuzhu_store::payroll::{self, DiffKind, Mismatch, Month, PaymentFileFormat, RosterTotals};
@@ -197,12 +197,7 @@ async fn funds_page(
         error,
         result,
     };
-    let status = if view.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(view.render()?)).into_response())
+    crate::web::form_page(&view, view.error.is_some())
 }
 
 /// `GET /funds?month=YYYY-MM`
@@ -699,12 +694,7 @@ async fn reserve_page(
         key: jiuzhu_store::auth::new_secret()?,
         error,
     };
-    let status = if view.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(view.render()?)).into_response())
+    crate::web::form_page(&view, view.error.is_some())
 }
 
 /// `GET /funds/reserve?township=&from=&to=`: 备用金对账单.

@@ -64,6 +64,17 @@ fn render(t: &impl Template) -> Result<Html<String>, WebError> {
     Ok(Html(t.render()?))
 }
 
+/// A page that may show a form's refusal or field errors: 422 when it does (`refused`), so
+/// that a failed submission is not mistaken for a success, 200 otherwise.
+pub(crate) fn form_page(t: &impl Template, refused: bool) -> Result<Response, WebError> {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, render(t)?).into_response())
+}
+
 /// A form body whose fields all have defaults; a body that is not a form at all is a bad
 /// request page rather than axum's plain-text rejection.
 fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
@@ -616,12 +627,20 @@ async fn household_page(
         .store
         .events_for(&actor, &format!("household:{id}"))
         .await?;
-    // The household's entitlements: granted, changed, corrected (资金发放).
-    for program in jiuzhu_domain::Program::ALL {
+    // The trail of the household's entitlements: granted, changed, corrected (资金发放).
+    let filter = jiuzhu_store::payroll::EntitlementFilter {
+        household_id: Some(id),
+        ..Default::default()
+    };
+    let entitlements = state
+        .store
+        .entitlements(&actor, &filter, jiuzhu_store::PageRequest::default())
+        .await?;
+    for e in &entitlements.items {
         events.extend(
             state
                 .store
-                .events_for(&actor, &format!("entitlement:{id}:{program}"))
+                .events_for(&actor, &format!("entitlement:{id}:{}", e.program))
                 .await?,
         );
     }
@@ -673,12 +692,7 @@ async fn household_page(
         ),
         member_names: h.members.iter().map(|m| m.name.to_string()).collect(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, render(&view)?).into_response())
+    form_page(&view, error.is_some())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1703,12 +1703,7 @@ async fn case_page(
         notice,
         error,
     };
-    let status = if submitted.is_some() || refused.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(view.render()?)).into_response())
+    crate::web::form_page(&view, submitted.is_some() || refused.is_some())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1977,12 +1972,7 @@ async fn new_case_page(
         error,
         key: new_secret().map_err(WebError::from)?,
     };
-    let status = if submitted.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(view.render()?)).into_response())
+    crate::web::form_page(&view, submitted.is_some())
 }
 
 /// `GET /cases/new?household=ID[&program=P]`
